@@ -67,6 +67,9 @@ uint64_t config_time_ms(const struct config *cfg, const char *key);
 const char *const *config_list(const struct config *cfg, const char *key, size_t *n_r);
 bool config_list_has(const struct config *cfg, const char *key, const char *word);
 
+/* The value as text, exactly as set (or the default). For `loft config`. */
+const char *config_raw(const struct config *cfg, const char *key);
+
 /* Where a key was set: returns false when it has its default. */
 bool config_source(const struct config *cfg, const char *key, const char **file_r,
 		   unsigned *line_r);
