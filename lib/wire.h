@@ -36,6 +36,12 @@ int wire_decode(char *line, size_t len, struct wire_field *f, size_t max);
 /* Compare a field with a C string. */
 int wire_field_eq(const struct wire_field *f, const char *s);
 
+/* Version handshake (docs/protocols.md): the first line each side sends is
+ * VERSION <proto> <major> <minor>. wire_check_version returns 0 when the
+ * decoded line f[0..n) is one for proto with the same major, else -1. */
+int wire_encode_version(struct buf *out, const char *proto, unsigned major, unsigned minor);
+int wire_check_version(const struct wire_field *f, int n, const char *proto, unsigned major);
+
 /* Send data (one or more whole lines) with nfds descriptors attached to its
  * first byte. Blocks until all is written (EINTR retried). 0 or -1 (errno). */
 int wire_send(int sock, const void *data, size_t len, const int *fds, size_t nfds);
@@ -47,6 +53,7 @@ struct wire_conn {
 	struct buf in;
 	int fdq[WIRE_MAX_FDS * 4];
 	size_t nfdq;
+	size_t off; /* bytes at the front of in already returned as lines */
 };
 void wire_conn_init(struct wire_conn *c, int fd);
 /* Closes queued fds and frees buffers; does not close c->fd. */
@@ -57,7 +64,8 @@ void wire_conn_clear(struct wire_conn *c);
 ssize_t wire_conn_read(struct wire_conn *c);
 /* Next complete line, decoded into f: returns field count (>= 1), 0 when no
  * complete line is buffered, -1 for a malformed or oversized line (the caller
- * should drop the connection). The fields stay valid until the next call. */
+ * should drop the connection). The fields stay valid until the next call on
+ * c; each is also NUL-terminated (an escaped \0 may still sit inside). */
 int wire_conn_next(struct wire_conn *c, struct wire_field *f, size_t max);
 /* Oldest received descriptor not yet taken, or -1 when none. */
 int wire_conn_take_fd(struct wire_conn *c);
