@@ -13,6 +13,7 @@
 SSL_CTX *tls_server_ctx_new(const char *cert, const char *key, const char *ca_chain,
 			    const char *min_proto, char *err, size_t errlen);
 /* verify: check the peer against ca_file (NULL = system store) and host name. */
+/* The host name is per connection: the caller sets SSL_set1_host() and SNI. */
 SSL_CTX *tls_client_ctx_new(const char *ca_file, bool verify, char *err, size_t errlen);
 /* Refuse a key file that is not a regular file or grants any permission to
  * others (mode & 007). 0 or -1 with err. */
