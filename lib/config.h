@@ -23,6 +23,9 @@ struct cfg_key {
 	enum cfg_type type;
 	const char *def; /* default, as text, parsed like a config value */
 	const char *help;
+	/* Optional extra check after the type parse (word lists, listen syntax):
+	 * 0 when value is fine, else -1 with a message in err (errlen bytes). */
+	int (*check)(const char *value, char *err, size_t errlen);
 };
 
 /* The schema: every key loft.conf may hold. Terminated by a NULL name. */

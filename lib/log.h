@@ -33,6 +33,8 @@ int log_open_master(struct loft_log *lg, const char *name, const char *log_path,
 void log_close(struct loft_log *lg);
 /* Parse "debug", "info", "notice", "warning", "error" -> syslog priority, or -1. */
 int log_prio_parse(const char *s);
+/* Parse a syslog facility name ("mail", "local0".."local7", ...) -> LOG_*, or -1. */
+int log_facility_parse(const char *s);
 
 void log_msg(const struct loft_log *lg, int prio, const char *session, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
