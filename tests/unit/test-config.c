@@ -85,7 +85,7 @@ static void test_defaults_parse(void **state)
 	assert_true(config_bool(cfg, "auth_loopback_secure"));
 	assert_string_equal(config_str(cfg, "libexec_dir"), LOFT_LIBEXECDIR);
 	assert_string_equal(config_str(cfg, "mail_location"), "maildir:~/Maildir");
-	assert_string_equal(config_str(cfg, "ssl_ca"), "");
+	assert_string_equal(config_str(cfg, "ssl_cert_chain"), "");
 	assert_string_equal(config_str(cfg, "auth_username_format"), "%Lu");
 	size_t np;
 	const char *const *p = config_list(cfg, "protocols", &np);

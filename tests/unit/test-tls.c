@@ -373,7 +373,7 @@ static void test_chain_sent(void **state)
 	SSL_CTX *alone = server(leaf, key, NULL, NULL), *c = client(ca);
 	struct result r;
 
-	handshake(sep, c, "mail.test", &r); /* chain from ssl_ca */
+	handshake(sep, c, "mail.test", &r); /* chain from ssl_cert_chain */
 	assert_int_equal(r.connected, 1);
 	assert_int_equal(r.chain_len, 2);
 	handshake(one, c, "mail.test", &r); /* chain after the leaf in ssl_cert */
