@@ -1,0 +1,84 @@
+/* maildir-private.h: helpers shared by the maildir-*.c files of loftmaildir
+ * (error formatting, atomic file rewrite, the uidlist and the index cache).
+ * Not for callers of the library: they use maildir.h. */
+#ifndef LOFT_MAILDIR_PRIVATE_H
+#define LOFT_MAILDIR_PRIVATE_H
+
+#include <stdarg.h>
+#include <sys/stat.h>
+
+#include "buf.h"
+#include "maildir.h"
+
+#define MAILDIR_UIDLIST       "loft-uidlist"
+#define MAILDIR_UIDLIST_LOCK  "loft-uidlist.lock"
+#define MAILDIR_INDEX         "loft-index"
+#define MAILDIR_KEYWORDS      "loft-keywords"
+#define MAILDIR_SUBSCRIPTIONS "subscriptions"
+/* Longest file name or line we accept from our own files. */
+#define MAILDIR_NAME_MAX 255
+
+/* Format a message into st->error and point *error_r at it; returns -1. */
+int maildir_fail(struct maildir_store *st, const char **error_r, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Same, appending ": strerror(errno)". */
+int maildir_fail_errno(struct maildir_store *st, const char **error_r, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* "a/b" (malloc'd) or NULL. */
+char *maildir_path_join(const char *a, const char *b);
+int maildir_fsync_dir(const char *path);
+/* Replace dir/name with data: write name.tmp, fsync, rename, fsync dir. */
+int maildir_file_replace(struct maildir_store *st, const char *dir, const char *name,
+                         const char *data, size_t len, int durable, const char **error_r);
+/* Read a whole file into b. Returns 1 read, 0 missing, -1 error. */
+int maildir_file_read(struct maildir_store *st, const char *path, struct buf *b, size_t max,
+                      struct stat *st_r, const char **error_r);
+int64_t maildir_stat_mtime_ns(const struct stat *s);
+
+/* ---- uidlist (maildir-uidlist.c) ---- */
+struct maildir_uid_entry {
+	uint32_t uid;
+	char *base;
+};
+
+struct maildir_uidlist {
+	uint32_t uidvalidity;
+	uint32_t uidnext;
+	uint32_t recent_uid;            /* UIDs >= this are not yet recent for anyone */
+	struct maildir_uid_entry *ents; /* sorted by UID */
+	size_t count, cap;
+};
+
+/* Pure parser of a loft-uidlist file. 0 or -1. */
+int maildir_uidlist_parse(const char *p, size_t len, struct maildir_uidlist *ul,
+                          const char **error_r);
+int maildir_uidlist_append(struct maildir_uidlist *ul, uint32_t uid, const char *base, size_t len);
+void maildir_uidlist_free(struct maildir_uidlist *ul);
+int maildir_uidlist_lock(struct maildir_mailbox *box, const char **error_r);
+void maildir_uidlist_unlock(struct maildir_mailbox *box);
+/* Read (creating an empty one with a new UIDVALIDITY when missing). */
+int maildir_uidlist_read(struct maildir_mailbox *box, struct maildir_uidlist *ul,
+                         const char **error_r);
+int maildir_uidlist_write(struct maildir_mailbox *box, const struct maildir_uidlist *ul,
+                          const char **error_r);
+/* Record the current uidlist file identity in box (after read or write). */
+int maildir_uidlist_stamp(struct maildir_mailbox *box, int64_t *ino_r, int64_t *mtime_r,
+                          int64_t *size_r);
+
+/* ---- index cache (maildir-index.c) ---- */
+/* Pure parser: fills box->msgs/count, stamps, uidvalidity/uidnext. 0 / -1. */
+int maildir_index_parse(const char *p, size_t len, struct maildir_mailbox *box);
+/* Load loft-index into box when valid; 1 loaded, 0 not usable. */
+int maildir_index_load(struct maildir_mailbox *box);
+int maildir_index_write(struct maildir_mailbox *box, const char **error_r);
+
+/* ---- messages ---- */
+void maildir_msgs_clear(struct maildir_mailbox *box);
+int maildir_msgs_push(struct maildir_mailbox *box, const struct maildir_msg *m);
+
+/* ---- keywords ---- */
+int maildir_keywords_load(struct maildir_mailbox *box, const char **error_r);
+void maildir_keywords_clear(struct maildir_mailbox *box);
+
+#endif
