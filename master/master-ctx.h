@@ -1,0 +1,165 @@
+/* master-ctx.h: the loft-master's one context struct and what its files
+ * (services, listen, spawn, supervise, reload, status, dirs) offer each
+ * other. Nothing here is used outside master/. */
+#ifndef LOFT_MASTER_CTX_H
+#define LOFT_MASTER_CTX_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include <event2/event.h>
+
+#include "buf.h"
+#include "config.h"
+#include "log.h"
+
+#define MASTER_ERR_MAX              512
+#define MASTER_LISTEN_BACKLOG       128
+#define MASTER_RESTART_DELAY_MIN_MS 1000
+#define MASTER_RESTART_RESET_MS     60000 /* a child up this long crashes "afresh" */
+
+/* Who owns a unix socket the master creates for a service. */
+enum sock_owner { OWN_ROOT, OWN_LOGIN, OWN_SMTP, OWN_QUEUE };
+
+struct svc_unix {
+	const char *name; /* LOFT_LISTEN_FDS key */
+	const char *file; /* in base_dir */
+	mode_t mode;
+	enum sock_owner owner;
+};
+
+/* One row of the service table (master-services.c). */
+struct svc_def {
+	const char *name;
+	const char *exe;
+	const char *const *inet; /* protocols it gets inet listeners for */
+	const struct svc_unix *socks;
+	size_t n_socks;
+	const char *const *enable; /* enabled when protocols has any of these */
+};
+
+extern const struct svc_def master_services[];
+extern const size_t master_n_services;
+
+bool svc_enabled(const struct svc_def *d, const struct config *cfg);
+/* Every enabled service's executable is present and executable; else -1 with
+ * "protocol imap needs loft-imap-login, which is not in DIR". */
+int svc_check_exes(const struct config *cfg, char *err, size_t errlen);
+
+/* A bound listening socket, inet or unix. */
+struct listener {
+	const struct svc_def *svc;
+	char name[16];  /* protocol or unix socket name */
+	char addr[160]; /* "127.0.0.1:143", "[::1]:143" or "unix:/run/loft/auth-login" */
+	bool is_unix;
+	int fd;
+};
+
+struct lset {
+	struct listener *v;
+	size_t n;
+};
+
+/* Pure: split a listen word ("*:143", "[::1]:10143", "host:25") into host
+ * (empty for "*") and port. 0 or -1 with err. */
+int listen_parse_addr(const char *p, size_t len, char *host, size_t hostlen, unsigned *port_r,
+                      bool *v6_r, char *err, size_t errlen);
+
+struct master;
+/* Bind every listener the enabled services of cfg need. A listener that is
+ * the same (name and address) as one in old (may be NULL) reuses its socket
+ * (dup), so clients are never refused across a reload. 0 or -1 with err. */
+int lset_build(const struct master *m, const struct config *cfg, const struct lset *old,
+               struct lset *out, char *err, size_t errlen);
+/* Close every socket of s and unlink its unix socket files, except files
+ * that keep (may be NULL) also holds. */
+void lset_close(struct lset *s, const struct lset *keep);
+
+/* Resolve a socket owner for cfg: in unprivileged mode always the master's
+ * own uid/gid. 0 or -1 with err. */
+int master_owner(const struct master *m, const struct config *cfg, enum sock_owner o, uid_t *uid_r,
+                 gid_t *gid_r, char *err, size_t errlen);
+
+enum child_state { CHILD_RUNNING, CHILD_RESTARTING, CHILD_DRAINING };
+
+struct child {
+	struct master *m;
+	const struct svc_def *svc;
+	unsigned generation;
+	pid_t pid;
+	enum child_state state;
+	unsigned restarts;
+	uint64_t delay_ms; /* next back-off */
+	struct timespec started;
+	struct event *timer; /* pending restart */
+	struct child *next;
+};
+
+/* The read side of a child's stderr pipe; lives until EOF, independent of
+ * the child (a restarted child gets a new one). */
+struct logpipe {
+	struct master *m;
+	int fd;
+	struct event *ev;
+	struct buf line;
+	struct logpipe *next;
+};
+
+struct master {
+	struct event_base *base;
+	struct loft_log log;
+	struct config *cfg;
+	char conf[PATH_MAX]; /* absolute config path */
+	char base_dir[PATH_MAX];
+	bool root;
+	uid_t uid;
+	gid_t gid;
+	unsigned generation;
+	struct lset ls;
+	struct child *children;
+	struct logpipe *pipes;
+	int pid_fd;
+	bool stopping;
+	struct event *sig_ev[5];
+	struct event *kill_timer;
+};
+
+/* master-dirs.c */
+int master_prepare_dirs(struct master *m, char *err, size_t errlen);
+/* 0 locked; -1 with err; 1 when another master holds it (err says so). */
+int master_pidfile_lock(struct master *m, char *err, size_t errlen);
+void master_pidfile_remove(struct master *m);
+
+/* master-status.c */
+void master_status_write(struct master *m);
+void master_status_remove(struct master *m);
+
+/* master-snapshot.c: base_dir/config.<gen>, what that generation's
+ * children get as -c and LOFT_CONF. */
+void master_snapshot_path(const struct master *m, unsigned gen, char *path, size_t len);
+int master_snapshot_write(struct master *m, const struct config *cfg, unsigned gen, char *err,
+                          size_t errlen);
+void master_snapshot_remove(struct master *m, unsigned gen);
+/* Remove gen's snapshot once no child of it is left (never the current). */
+void master_snapshot_release(struct master *m, unsigned gen);
+
+/* master-spawn.c */
+int master_spawn(struct child *c);
+void master_logpipes_drain(struct master *m);
+
+/* master-supervise.c */
+struct child *master_child_new(struct master *m, const struct svc_def *svc);
+/* Start a child of every enabled service. retry: a failed spawn is retried
+ * with back-off (reload); else it is an error (start-up). */
+int master_spawn_all(struct master *m, bool retry, char *err, size_t errlen);
+void master_on_sigchld(evutil_socket_t fd, short what, void *arg);
+void master_on_stop(evutil_socket_t fd, short what, void *arg);
+void master_children_free(struct master *m);
+
+/* master-reload.c */
+void master_on_sighup(evutil_socket_t fd, short what, void *arg);
+
+#endif
