@@ -9,10 +9,10 @@
 #include <sys/types.h>
 
 struct buf {
-	char *data;  /* always NUL-terminated after data[len] when data != NULL */
-	size_t len;  /* bytes in use */
-	size_t cap;  /* bytes allocated (excluding the terminator) */
-	size_t max;  /* hard limit on len; 0 means SIZE_MAX/2 */
+	char *data; /* always NUL-terminated after data[len] when data != NULL */
+	size_t len; /* bytes in use */
+	size_t cap; /* bytes allocated (excluding the terminator) */
+	size_t max; /* hard limit on len; 0 means SIZE_MAX/2 */
 };
 
 void buf_init(struct buf *b, size_t max);

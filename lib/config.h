@@ -52,7 +52,7 @@ struct config *config_load(const char *path, struct cfg_errors *errs);
 /* Parse from memory (name is used in error messages; includes are relative to
  * the current directory). For tests and fuzzing. */
 struct config *config_load_buf(const char *name, const char *text, size_t len,
-			       struct cfg_errors *errs);
+                               struct cfg_errors *errs);
 /* A config holding only defaults (cannot fail except out of memory). */
 struct config *config_defaults(void);
 void config_free(struct config *cfg);
@@ -75,7 +75,7 @@ const char *config_raw(const struct config *cfg, const char *key);
 
 /* Where a key was set: returns false when it has its default. */
 bool config_source(const struct config *cfg, const char *key, const char **file_r,
-		   unsigned *line_r);
+                   unsigned *line_r);
 
 /* Pure value parsers (also used by the loader). Return 0 or -1. */
 int config_parse_bool(const char *s, bool *out);

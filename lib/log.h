@@ -29,7 +29,7 @@ void log_open_pipe(struct loft_log *lg, const char *name, int min_prio);
 /* Master side: log_path "syslog" (or empty) -> syslog with facility;
  * "-" -> stderr; anything else -> that file (opened O_APPEND). 0 or -1. */
 int log_open_master(struct loft_log *lg, const char *name, const char *log_path,
-		    const char *facility, int min_prio);
+                    const char *facility, int min_prio);
 void log_close(struct loft_log *lg);
 /* Parse "debug", "info", "notice", "warning", "error" -> syslog priority, or -1. */
 int log_prio_parse(const char *s);
@@ -37,13 +37,13 @@ int log_prio_parse(const char *s);
 int log_facility_parse(const char *s);
 
 void log_msg(const struct loft_log *lg, int prio, const char *session, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 
-#define log_error(lg, ...) log_msg((lg), LOG_ERR, NULL, __VA_ARGS__)
+#define log_error(lg, ...)   log_msg((lg), LOG_ERR, NULL, __VA_ARGS__)
 #define log_warning(lg, ...) log_msg((lg), LOG_WARNING, NULL, __VA_ARGS__)
-#define log_notice(lg, ...) log_msg((lg), LOG_NOTICE, NULL, __VA_ARGS__)
-#define log_info(lg, ...) log_msg((lg), LOG_INFO, NULL, __VA_ARGS__)
-#define log_debug(lg, ...) log_msg((lg), LOG_DEBUG, NULL, __VA_ARGS__)
+#define log_notice(lg, ...)  log_msg((lg), LOG_NOTICE, NULL, __VA_ARGS__)
+#define log_info(lg, ...)    log_msg((lg), LOG_INFO, NULL, __VA_ARGS__)
+#define log_debug(lg, ...)   log_msg((lg), LOG_DEBUG, NULL, __VA_ARGS__)
 
 /* Master: one line read from a child's pipe (without its LF). Lines not in
  * the "<prio>" form are logged at LOG_ERR as the child's raw output. */

@@ -29,7 +29,7 @@ int privdrop_apply(const struct privdrop_spec *spec, char *err, size_t errlen);
 /* Read back real/effective/saved uid and gid, groups, every capability set
  * (the bounding set only when the drop started as root), NO_NEW_PRIVS and,
  * with a chroot, that "/" is the chroot dir. 0 or -1 with err. */
-int privdrop_verify(const struct privdrop_spec *spec, bool was_root, dev_t root_dev,
-		    ino_t root_ino, char *err, size_t errlen);
+int privdrop_verify(const struct privdrop_spec *spec, bool was_root, dev_t root_dev, ino_t root_ino,
+                    char *err, size_t errlen);
 
 #endif

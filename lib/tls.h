@@ -11,7 +11,7 @@
 /* ca_chain may be NULL (the chain can also sit in cert after the leaf).
  * min_proto: "TLSv1.2" or "TLSv1.3" (NULL = TLSv1.2). */
 SSL_CTX *tls_server_ctx_new(const char *cert, const char *key, const char *ca_chain,
-			    const char *min_proto, char *err, size_t errlen);
+                            const char *min_proto, char *err, size_t errlen);
 /* verify: check the peer against ca_file (NULL = system store) and host name. */
 /* The host name is per connection: the caller sets SSL_set1_host() and SNI. */
 SSL_CTX *tls_client_ctx_new(const char *ca_file, bool verify, char *err, size_t errlen);

@@ -11,9 +11,9 @@
 
 #include "buf.h"
 
-#define WIRE_MAX_LINE 65536 /* bytes, escaped, excluding the LF */
+#define WIRE_MAX_LINE   65536 /* bytes, escaped, excluding the LF */
 #define WIRE_MAX_FIELDS 64
-#define WIRE_MAX_FDS 8 /* fds attached to one line */
+#define WIRE_MAX_FDS    8 /* fds attached to one line */
 
 struct wire_field {
 	const char *p;

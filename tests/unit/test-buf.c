@@ -67,9 +67,9 @@ static void test_line_find(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_append_and_max),
-		cmocka_unit_test(test_growth),
-		cmocka_unit_test(test_line_find),
+	    cmocka_unit_test(test_append_and_max),
+	    cmocka_unit_test(test_growth),
+	    cmocka_unit_test(test_line_find),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
