@@ -57,7 +57,8 @@ static int is_dir_0700(const char *root, const char *sub)
 {
 	char p[512];
 	struct stat sb;
-	snprintf(p, sizeof(p), "%s/%s", root, sub);
+	if (snprintf(p, sizeof(p), "%s/%s", root, sub) >= (int)sizeof(p))
+		return 0;
 	return stat(p, &sb) == 0 && S_ISDIR(sb.st_mode) && (sb.st_mode & 0777) == 0700;
 }
 
@@ -65,7 +66,8 @@ static int exists(const char *root, const char *sub)
 {
 	char p[512];
 	struct stat sb;
-	snprintf(p, sizeof(p), "%s/%s", root, sub);
+	if (snprintf(p, sizeof(p), "%s/%s", root, sub) >= (int)sizeof(p))
+		return 0;
 	return lstat(p, &sb) == 0;
 }
 

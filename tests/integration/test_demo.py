@@ -1,0 +1,82 @@
+"""The README's run command: scripts/demo.sh builds and then runs
+scripts/demo-run.sh, which writes the demo config (mkcert certificate,
+passwd-file user demo/demo) and runs loft-master in the foreground. Here the
+run step is driven on the test build; `loft status` must show it running, in
+unprivileged mode, and SIGTERM must leave nothing behind."""
+
+import os
+import pwd
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+import unittest
+
+import lofttest
+
+LOFT = os.path.join(lofttest.BIN_DIR, "loft")
+
+
+class DemoTest(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="loft-demo-")
+        os.chmod(self.tmp, 0o755)
+        self.demo = os.path.join(self.tmp, "demo")
+        self.conf = os.path.join(self.demo, "loft.conf")
+        self.proc = None
+        self.addCleanup(self.cleanup)
+
+    def cleanup(self):
+        if self.proc is not None and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def status(self):
+        return subprocess.run([LOFT, "-c", self.conf, "status"], capture_output=True,
+                              text=True, timeout=30)
+
+    def test_demo_runs_and_status_shows_it(self):
+        out = open(os.path.join(self.tmp, "demo.out"), "w+")
+        self.addCleanup(out.close)
+        self.proc = subprocess.Popen(
+            ["sh", os.path.join(lofttest.SOURCE_DIR, "scripts", "demo-run.sh"),
+             lofttest.BUILD_DIR, self.demo],
+            stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        deadline = time.time() + 60
+        while True:
+            st = self.status() if os.path.exists(self.conf) else None
+            if st is not None and st.returncode == 0:
+                break
+            if self.proc.poll() is not None or time.time() > deadline:
+                out.seek(0)
+                self.fail("demo did not come up:\n" + out.read())
+            time.sleep(0.3)
+        self.assertIn("loft is running", st.stdout)
+        with open(os.path.join(self.demo, "run", "status")) as f:
+            self.assertIn("unprivileged", f.read())
+        out.seek(0)
+        text = out.read()
+        self.assertIn("user demo / password demo", text)
+        # the certificate came from mkcert.sh and the key is private
+        key = os.path.join(self.demo, "private", "loft.pem")
+        self.assertEqual(os.stat(key).st_mode & 0o777, 0o600)
+        subprocess.run(["openssl", "x509", "-noout", "-in",
+                        os.path.join(self.demo, "certs", "loft.pem")], check=True)
+        with open(os.path.join(self.demo, "run", "master.pid")) as f:
+            master = int(f.read())
+        if lofttest.is_root():
+            # as root the demo runs as loft-demo, never as root
+            with open("/proc/%d/status" % master) as f:
+                uid = [l.split()[1] for l in f if l.startswith("Uid:")][0]
+            self.assertEqual(pwd.getpwuid(int(uid)).pw_name, "loft-demo")
+        os.kill(master, signal.SIGTERM)
+        self.proc.wait(timeout=30)
+        self.assertEqual(self.proc.returncode, 0)
+        self.assertEqual(self.status().returncode, 3)
+        self.assertFalse(lofttest.pid_alive(master))
+
+
+if __name__ == "__main__":
+    unittest.main()
