@@ -10,32 +10,14 @@
 
 #include "buf.h"
 #include "cli-main.h"
-
-/* Which daemon serves which protocols; mirrors the master's service table
- * (master/master-services.c). */
-static const struct {
-	const char *exe;
-	const char *protocols[9];
-} daemons[] = {
-    {"loft-auth", {"imap", "imaps", "pop3", "pop3s", "smtp", "submission", "submissions"}},
-    {"loft-imap-login", {"imap", "imaps"}},
-    {"loft-pop3-login", {"pop3", "pop3s"}},
-    {"loft-mailstore",
-     {"imap", "imaps", "pop3", "pop3s", "lmtp", "smtp", "submission", "submissions"}},
-    {"loft-smtpd", {"smtp", "submission", "submissions"}},
-    {"loft-queue", {"smtp", "submission", "submissions"}},
-};
+#include "master-services.h"
 
 size_t cli_required_daemons(const struct config *cfg, const char **names, size_t max)
 {
 	size_t n = 0;
-	for (size_t i = 0; i < sizeof(daemons) / sizeof(daemons[0]) && n < max; i++) {
-		for (size_t j = 0; daemons[i].protocols[j] != NULL; j++) {
-			if (config_list_has(cfg, "protocols", daemons[i].protocols[j])) {
-				names[n++] = daemons[i].exe;
-				break;
-			}
-		}
+	for (size_t i = 0; i < master_n_services && n < max; i++) {
+		if (svc_enabled(&master_services[i], cfg))
+			names[n++] = master_services[i].exe;
 	}
 	return n;
 }

@@ -15,39 +15,12 @@
 #include "buf.h"
 #include "config.h"
 #include "log.h"
+#include "master-services.h"
 
 #define MASTER_ERR_MAX              512
 #define MASTER_LISTEN_BACKLOG       128
 #define MASTER_RESTART_DELAY_MIN_MS 1000
 #define MASTER_RESTART_RESET_MS     60000 /* a child up this long crashes "afresh" */
-
-/* Who owns a unix socket the master creates for a service. */
-enum sock_owner { OWN_ROOT, OWN_LOGIN, OWN_SMTP, OWN_QUEUE };
-
-struct svc_unix {
-	const char *name; /* LOFT_LISTEN_FDS key */
-	const char *file; /* in base_dir */
-	mode_t mode;
-	enum sock_owner owner;
-};
-
-/* One row of the service table (master-services.c). */
-struct svc_def {
-	const char *name;
-	const char *exe;
-	const char *const *inet; /* protocols it gets inet listeners for */
-	const struct svc_unix *socks;
-	size_t n_socks;
-	const char *const *enable; /* enabled when protocols has any of these */
-};
-
-extern const struct svc_def master_services[];
-extern const size_t master_n_services;
-
-bool svc_enabled(const struct svc_def *d, const struct config *cfg);
-/* Every enabled service's executable is present and executable; else -1 with
- * "protocol imap needs loft-imap-login, which is not in DIR". */
-int svc_check_exes(const struct config *cfg, char *err, size_t errlen);
 
 /* A bound listening socket, inet or unix. */
 struct listener {

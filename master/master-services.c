@@ -2,7 +2,9 @@
  * protocols, which inet listeners and unix sockets the master binds for it --
  * and the start-up check that every enabled daemon is really installed.
  * docs/architecture.md documents the same table; keep them in step. */
-#include "master-ctx.h"
+#include "master-services.h"
+
+#include <limits.h>
 
 #include <stdio.h>
 #include <sys/stat.h>
