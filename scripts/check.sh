@@ -2,8 +2,9 @@
 # check.sh: install what is missing, build, and run every test:
 #   1. the unit suite under ASan+UBSan,
 #   2. the libFuzzer targets, each for a short bounded run over its seeds,
-#   3. the whole suite (unit + integration) on the normal build -- last, so
-#      the output ends with ctest's summary.
+#   3. the whole suite on the normal build: unit tests, the same under
+#      valgrind memcheck, integration tests -- last, so the output ends with
+#      ctest's summary.
 # Run as root to cover the privileged paths (CI does).
 set -eu
 cd "$(dirname "$0")/.."
@@ -33,6 +34,6 @@ quiet cmake --build build/fuzz -j"$jobs"
 ctest --test-dir build/fuzz -L fuzz --output-on-failure -j"$jobs" --no-tests=ignore
 
 echo "== Normal build: every test"
-quiet cmake -S . -B build/main -DCMAKE_BUILD_TYPE=RelWithDebInfo
+quiet cmake -S . -B build/main -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLOFT_VALGRIND=ON
 quiet cmake --build build/main -j"$jobs"
 ctest --test-dir build/main --output-on-failure

@@ -70,6 +70,15 @@ static FILE *open_log(struct fx *fx, const char *name)
 	return fopen(p, "w");
 }
 
+/* The children exit through the test, so they free what they own. */
+static void seen_free(struct seen *s)
+{
+	for (size_t i = 0; i < MAX_UID; i++)
+		free(s->by_uid[i]);
+	free(s->by_uid);
+	fclose(s->log);
+}
+
 static int child_deliver(struct fx *fx, int id)
 {
 	struct maildir_store st;
@@ -102,7 +111,7 @@ static int child_deliver(struct fx *fx, int id)
 	}
 	maildir_mailbox_close(box);
 	maildir_store_deinit(&st);
-	fclose(s.log);
+	seen_free(&s);
 	return 0;
 }
 
@@ -152,7 +161,7 @@ static int child_meddle(struct fx *fx, int done_fd)
 	}
 	maildir_mailbox_close(box);
 	maildir_store_deinit(&st);
-	fclose(s.log);
+	seen_free(&s);
 	return 0;
 }
 
