@@ -103,6 +103,36 @@ class LifecycleTest(unittest.TestCase):
         r = run_loft(s, "reload")
         self.assertEqual(r.returncode, 1, r)
 
+    def test_editing_protocols_line_and_restart(self):
+        """The administrator's way to turn POP3 on: edit the protocols line
+        of loft.conf, then `loft restart`; the ports follow."""
+        s = self.s
+        s.write_config(protocols=["imap"])
+        self.assertEqual(run_loft(s, "start").returncode, 0)
+        s.wait_running()
+        self.assertTrue(s.connect("imap").greeting.startswith("* OK"))
+        for proto in ("pop3", "pop3s"):
+            self.assertRaises(ConnectionRefusedError, s.connect, proto, tls=False)
+        text = s.read_config()
+        self.assertRegex(text, r"(?m)^protocols = imap$")
+        s.write_raw_config(re.sub(r"(?m)^protocols = imap$",
+                                  "protocols = imap pop3 pop3s", text))
+        s.protocols = ["imap", "pop3", "pop3s"]
+        r = run_loft(s, "restart")
+        self.assertEqual(r.returncode, 0, r)
+        s.wait_running()
+        for proto in ("imap", "pop3", "pop3s"):
+            sock = s.connect(proto, tls=False)
+            self.assertIn("service=", sock.greeting, proto)
+            sock.close()
+        # and back off again
+        s.write_raw_config(re.sub(r"(?m)^protocols = .*$", "protocols = imap",
+                                  s.read_config()))
+        s.protocols = ["imap"]
+        self.assertEqual(run_loft(s, "restart").returncode, 0)
+        s.wait_running()
+        self.assertRaises(ConnectionRefusedError, s.connect, "pop3", tls=False)
+
     def test_reload_with_broken_config_is_refused(self):
         s = self.s
         self.assertEqual(run_loft(s, "start").returncode, 0)
