@@ -66,6 +66,10 @@ int maildir_uidlist_write(struct maildir_mailbox *box, const struct maildir_uidl
 int maildir_uidlist_stamp(struct maildir_mailbox *box, int64_t *ino_r, int64_t *mtime_r,
                           int64_t *size_r);
 
+/* Order of Maildir base names with digit runs compared as numbers, so new
+ * messages get UIDs in delivery order. */
+int maildir_fname_cmp(const char *a, const char *b);
+
 /* ---- index cache (maildir-index.c) ---- */
 /* Pure parser: fills box->msgs/count, stamps, uidvalidity/uidnext. 0 / -1. */
 int maildir_index_parse(const char *p, size_t len, struct maildir_mailbox *box);

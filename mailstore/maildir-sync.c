@@ -4,6 +4,7 @@
  * message files are stat'ed only when first seen, UIDs go to unseen files in
  * order, vanished files leave the uidlist, and \Recent goes to exactly one
  * session through the uidlist's recent-uid watermark. */
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -305,11 +306,39 @@ static int build_msg(struct sync_ctx *c, struct scan_file *f, uint32_t uid, stru
 	return 0;
 }
 
+int maildir_fname_cmp(const char *a, const char *b)
+{
+	while (*a != '\0' && *b != '\0') {
+		if (isdigit((unsigned char)*a) && isdigit((unsigned char)*b)) {
+			while (*a == '0')
+				a++;
+			while (*b == '0')
+				b++;
+			size_t na = strspn(a, "0123456789"), nb = strspn(b, "0123456789");
+			if (na != nb)
+				return na < nb ? -1 : 1;
+			int r = strncmp(a, b, na);
+			if (r != 0)
+				return r;
+			a += na;
+			b += nb;
+			continue;
+		}
+		if (*a != *b)
+			return (unsigned char)*a < (unsigned char)*b ? -1 : 1;
+		a++;
+		b++;
+	}
+	return (unsigned char)*a - (unsigned char)*b;
+}
+
+/* New files get UIDs in delivery order: names start with the time, then
+ * M<usec>P<pid>Q<n>, so numbers must compare as numbers (M99 before M123). */
 static int fname_cmp(const void *a, const void *b)
 {
 	const struct scan_file *x = *(struct scan_file *const *)a;
 	const struct scan_file *y = *(struct scan_file *const *)b;
-	return strcmp(x->fname, y->fname);
+	return maildir_fname_cmp(x->fname, y->fname);
 }
 
 /* Known UIDs first (dropping vanished files), then new files get UIDs. */

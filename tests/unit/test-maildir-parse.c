@@ -130,9 +130,23 @@ static void test_index(void **state)
 	maildir_msgs_clear(&box);
 }
 
+static void test_fname_order(void **state)
+{
+	(void)state;
+	/* digit runs compare as numbers: delivery order, not text order */
+	assert_true(maildir_fname_cmp("1700000000.M99P5Q1.h", "1700000000.M123P5Q1.h") < 0);
+	assert_true(maildir_fname_cmp("1700000000.M5P5Q10.h", "1700000000.M5P5Q9.h") > 0);
+	assert_true(maildir_fname_cmp("999999999.M1P1Q1.h", "1000000000.M0P1Q1.h") < 0);
+	assert_true(maildir_fname_cmp("17.M007P1", "17.M7P1") == 0);
+	assert_true(maildir_fname_cmp("a.x", "a.y") < 0);
+	assert_true(maildir_fname_cmp("a", "a.b") < 0);
+	assert_int_equal(maildir_fname_cmp("same.M1", "same.M1"), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_fname_order),
 	    cmocka_unit_test(test_uidlist),
 	    cmocka_unit_test(test_index),
 	};
