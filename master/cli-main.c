@@ -28,6 +28,8 @@ static const struct cli_command commands[] = {
     {"disable", cli_cmd_disable, "[--root DIR] [--sysv|--systemd]", "do not start at boot"},
     {"setup", cli_cmd_setup, "", "create the system users and directories loft needs"},
     {"pw", cli_cmd_pw, "[ARGS]", "password hashing (runs loft-auth pw)"},
+    {"deliver", cli_cmd_deliver, "-u USER [-f SENDER] [-a ADDRESS] < MESSAGE",
+     "deliver a message into USER's INBOX (runs loft-deliver)"},
     {NULL, NULL, NULL, NULL},
 };
 

@@ -78,6 +78,7 @@ int cli_cmd_enable(struct cli *c, int argc, char **argv);
 int cli_cmd_disable(struct cli *c, int argc, char **argv);
 int cli_cmd_setup(struct cli *c, int argc, char **argv);
 int cli_cmd_pw(struct cli *c, int argc, char **argv);
+int cli_cmd_deliver(struct cli *c, int argc, char **argv);
 
 /* Executables the enabled protocols need in libexec_dir (cli-config.c), for
  * `config --check`. Fills names (static strings) up to max; returns count. */

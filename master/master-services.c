@@ -16,7 +16,9 @@ static const char *const mailstore_inet[] = {"lmtp", NULL};
 static const char *const smtpd_inet[] = {"smtp", "submission", "submissions", NULL};
 static const char *const no_inet[] = {NULL};
 
-static const char *const en_auth[] = {"imap", "imaps",      "pop3",        "pop3s",
+/* auth serves logins and also mailstore's user lookups (LMTP recipients),
+ * so it runs whenever mailstore does. */
+static const char *const en_auth[] = {"imap", "imaps",      "pop3",        "pop3s", "lmtp",
                                       "smtp", "submission", "submissions", NULL};
 static const char *const en_mailstore[] = {"imap", "imaps",      "pop3",        "pop3s", "lmtp",
                                            "smtp", "submission", "submissions", NULL};

@@ -29,6 +29,39 @@ SOURCE_DIR = os.environ.get(
 BUILD_DIR = os.environ.get("LOFT_BUILD_DIR", os.path.join(SOURCE_DIR, "build"))
 BIN_DIR = os.path.join(BUILD_DIR, "bin")
 
+
+def _reachable_by_others(path):
+    """True when every directory above path lets other users through."""
+    path = os.path.abspath(path)
+    while True:
+        if not os.stat(path).st_mode & 0o001:
+            return False
+        parent = os.path.dirname(path)
+        if parent == path:
+            return True
+        path = parent
+
+
+def _public_bin_dir():
+    """Tests run daemons as loft-login, nobody and other users. When the build
+    tree sits below a private directory (a clone under /root, say), those
+    users could not exec or even stat the binaries, so the test process uses a
+    world-readable copy of bin/ in /tmp, removed when the process exits."""
+    if os.geteuid() != 0 or not os.path.isdir(BIN_DIR) or _reachable_by_others(BIN_DIR):
+        return BIN_DIR
+    import atexit
+    copy = tempfile.mkdtemp(prefix="lofttest-bin-", dir="/tmp")
+    os.chmod(copy, 0o755)
+    for name in os.listdir(BIN_DIR):
+        src = os.path.join(BIN_DIR, name)
+        if os.path.isfile(src):
+            shutil.copy2(src, os.path.join(copy, name))
+    atexit.register(shutil.rmtree, copy, True)
+    return copy
+
+
+BIN_DIR = _public_bin_dir()
+
 ALL_PROTOCOLS = ["imap", "imaps", "pop3", "pop3s", "smtp", "submission",
                  "submissions", "lmtp"]
 TLS_PROTOCOLS = {"imaps", "pop3s", "submissions"}
@@ -37,7 +70,7 @@ SMTP_PROTOCOLS = {"smtp", "submission", "submissions", "lmtp"}
 # service -> (executable, protocols that enable it); mirrors
 # master/master-services.c and docs/architecture.md.
 SERVICES = {
-    "auth": ("loft-auth", {"imap", "imaps", "pop3", "pop3s", "smtp",
+    "auth": ("loft-auth", {"imap", "imaps", "pop3", "pop3s", "lmtp", "smtp",
                            "submission", "submissions"}),
     "imap-login": ("loft-imap-login", {"imap", "imaps"}),
     "pop3-login": ("loft-pop3-login", {"pop3", "pop3s"}),
