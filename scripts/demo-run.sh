@@ -1,11 +1,11 @@
 #!/bin/sh
-# demo-run.sh BUILD_DIR DEMO_DIR: write the demo configuration into DEMO_DIR
+# demo-run.sh BIN_DIR DEMO_DIR: write the demo configuration into DEMO_DIR
 # (certificate by certs/mkcert.sh, passwd-file user demo/demo, mail under
 # DEMO_DIR/mail) and run the built loft-master in the foreground on it.
 # scripts/demo.sh calls it after building; tests call it on their own build.
 set -eu
 cd "$(dirname "$0")/.."
-bin=$(cd "$1" && pwd)/bin
+bin=$(cd "$1" && pwd)
 mkdir -p "$2"
 demo=$(cd "$2" && pwd)
 
@@ -19,10 +19,17 @@ if [ "$(id -u)" -eq 0 ]; then
 	runas="setpriv --reuid=loft-demo --regid=loft-demo --init-groups --"
 fi
 mkdir -p "$demo/run" "$demo/state" "$demo/mail" "$demo/empty"
-[ -z "$runas" ] || chown -R loft-demo:loft-demo "$demo"
 
 if [ ! -f "$demo/certs/loft.pem" ]; then
-	$runas sh certs/mkcert.sh "$demo/certs/loft.pem" "$demo/private/loft.pem"
+	sh certs/mkcert.sh "$demo/certs/loft.pem" "$demo/private/loft.pem"
+fi
+if [ -n "$runas" ]; then
+	# loft-demo may not be able to reach the build tree (a clone under /root,
+	# say), so it runs its own copy of the binaries from the demo folder.
+	mkdir -p "$demo/bin"
+	cp "$bin"/loft* "$demo/bin/"
+	bin=$demo/bin
+	chown -R loft-demo:loft-demo "$demo"
 fi
 
 uid=$($runas id -u)
@@ -39,7 +46,7 @@ need() {
 	imap | imaps) echo "loft-imap-login loft-auth loft-mailstore" ;;
 	pop3 | pop3s) echo "loft-pop3-login loft-auth loft-mailstore" ;;
 	smtp | submission | submissions) echo "loft-smtpd loft-queue loft-auth loft-mailstore" ;;
-	lmtp) echo "loft-mailstore" ;;
+	lmtp) echo "loft-mailstore loft-auth" ;;
 	esac
 }
 protocols=""

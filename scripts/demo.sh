@@ -2,7 +2,8 @@
 # demo.sh: install what is missing, build, and run Loft in the foreground on
 # the embedded demo default: unprivileged ports (10000+N), a self-signed
 # certificate made by certs/mkcert.sh, a passwd-file user demo/demo, and mail
-# under ./demo/mail. Everything lives in ./demo; Ctrl-C stops Loft.
+# under the demo folder: ./demo, or /var/lib/loft-demo when run as root (it
+# then runs as the user loft-demo). Ctrl-C stops Loft.
 set -eu
 cd "$(dirname "$0")/.."
 top=$(pwd)
@@ -14,4 +15,7 @@ cmake -S . -B build/main -DCMAKE_BUILD_TYPE=RelWithDebInfo >build/demo-build.log
 	{ cat build/demo-build.log; exit 1; }
 cmake --build build/main -j"$jobs" >>build/demo-build.log 2>&1 ||
 	{ cat build/demo-build.log; exit 1; }
-exec sh scripts/demo-run.sh "$top/build/main" "$top/demo"
+# As root the demo lives in /var/lib/loft-demo, where its user can reach it.
+demo=$top/demo
+[ "$(id -u)" -ne 0 ] || demo=/var/lib/loft-demo
+exec sh scripts/demo-run.sh "$top/build/main/bin" "$demo"

@@ -5,6 +5,10 @@ run step is driven on the test build; `loft status` must show it running, in
 unprivileged mode, and SIGTERM must leave nothing behind."""
 
 import os
+import poplib
+import re
+import smtplib
+import ssl
 import pwd
 import shutil
 import signal
@@ -42,7 +46,7 @@ class DemoTest(unittest.TestCase):
         self.addCleanup(out.close)
         self.proc = subprocess.Popen(
             ["sh", os.path.join(lofttest.SOURCE_DIR, "scripts", "demo-run.sh"),
-             lofttest.BUILD_DIR, self.demo],
+             lofttest.BIN_DIR, self.demo],
             stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.time() + 60
         while True:
@@ -66,6 +70,8 @@ class DemoTest(unittest.TestCase):
                         os.path.join(self.demo, "certs", "loft.pem")], check=True)
         with open(os.path.join(self.demo, "run", "master.pid")) as f:
             master = int(f.read())
+        if "pop3" in re.search(r"protocols on:(.*)", text).group(1).split():
+            self.deliver_and_fetch()
         if lofttest.is_root():
             # as root the demo runs as loft-demo, never as root
             with open("/proc/%d/status" % master) as f:
@@ -76,6 +82,30 @@ class DemoTest(unittest.TestCase):
         self.assertEqual(self.proc.returncode, 0)
         self.assertEqual(self.status().returncode, 3)
         self.assertFalse(lofttest.pid_alive(master))
+
+
+    def deliver_and_fetch(self):
+        """What the demo prints works: LMTP delivers to demo@localhost, and
+        POP3 (plain with the loopback exemption, and pop3s) logs in as
+        demo/demo and returns the message."""
+        msg = b"From: a@example.org\r\nSubject: demo\r\n\r\nhello demo\r\n"
+        with smtplib.LMTP("127.0.0.1", 10024, timeout=30) as l:
+            self.assertEqual(l.sendmail("a@example.org", ["demo@localhost"], msg), {})
+        p = poplib.POP3("127.0.0.1", 10110, timeout=30)
+        p.user("demo")
+        p.pass_("demo")
+        self.assertEqual(p.stat()[0], 1)
+        body = b"\r\n".join(p.retr(1)[1])
+        self.assertIn(b"hello demo", body)
+        p.quit()
+        ctx = ssl.create_default_context()
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        p = poplib.POP3_SSL("127.0.0.1", 10995, context=ctx, timeout=30)
+        p.user("demo")
+        p.pass_("demo")
+        self.assertEqual(p.stat()[0], 1)
+        p.quit()
 
 
 if __name__ == "__main__":
