@@ -368,6 +368,12 @@ int pop3_session_run(const struct session_env *env)
 		pop3_reply(&s, s.dele_count > 0 ? "+OK Logging out, messages deleted."
 		                                : "+OK Logging out.");
 	}
+	/* UPDATE is over: free the maildrop before the client hears the reply,
+	 * so a client reconnecting at once never meets [IN-USE]. */
+	if (s.lock_fd >= 0) {
+		close(s.lock_fd);
+		s.lock_fd = -1;
+	}
 	(void)pop3_flush(&s);
 	pop3_log(&s, LOG_INFO, "Disconnected: %s retr=%u/%llu, del=%u/%u, size=%zu",
 	         s.quit ? "Logged out" : "Connection closed", s.retr_count,

@@ -13,6 +13,7 @@
 #include <inttypes.h>
 #include <poll.h>
 #include <signal.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -445,6 +446,16 @@ static void test_in_use(void **state)
 	assert_int_equal(finish(&b), 0);
 	send_str(&a, "QUIT\r\n");
 	expect(&a, "+OK Logging out.");
+	/* Once the client has the QUIT reply the maildrop is free, even though
+	 * the worker has not exited yet: a client that reconnects at once must
+	 * never meet [IN-USE]. Probe the lock while the worker still runs. */
+	char lock[256];
+	snprintf(lock, sizeof(lock), "%s/loft-pop3.lock", fx->root);
+	int lfd = open(lock, O_RDWR | O_CLOEXEC);
+	assert_true(lfd >= 0);
+	struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+	assert_int_equal(fcntl(lfd, F_OFD_SETLK, &fl), 0);
+	close(lfd);
 	assert_int_equal(finish(&a), 0);
 	/* the lock died with the first session */
 	start(fx, &c);
