@@ -19,17 +19,10 @@ static int field_copy(char *dst, size_t dstlen, const struct wire_field *f)
 
 static int parse_uint(const struct wire_field *f, unsigned *out)
 {
-	if (f->len == 0 || f->len > 10 || (f->p[0] == '0' && f->len > 1))
+	uint32_t v;
+	if (wire_parse_u32(f->p, f->len, UINT32_MAX, &v) < 0)
 		return -1;
-	unsigned long long v = 0;
-	for (size_t i = 0; i < f->len; i++) {
-		if (f->p[i] < '0' || f->p[i] > '9')
-			return -1;
-		v = v * 10 + (unsigned)(f->p[i] - '0');
-	}
-	if (v > 0xffffffffULL)
-		return -1;
-	*out = (unsigned)v;
+	*out = v;
 	return 0;
 }
 

@@ -26,22 +26,6 @@
 
 /* ---- the reply parser (pure over decoded fields) ---- */
 
-static int ac_parse_u32(const char *p, size_t len, uint32_t *out)
-{
-	if (len == 0 || len > 10 || (len > 1 && p[0] == '0'))
-		return -1;
-	uint64_t v = 0;
-	for (size_t i = 0; i < len; i++) {
-		if (p[i] < '0' || p[i] > '9')
-			return -1;
-		v = v * 10 + (uint64_t)(p[i] - '0');
-	}
-	if (v > UINT32_MAX)
-		return -1;
-	*out = (uint32_t)v;
-	return 0;
-}
-
 /* A key=value field: the value when the key matches, else NULL. */
 static const char *ac_field_value(const struct wire_field *f, const char *key)
 {
@@ -74,7 +58,8 @@ static int ac_parse_userrec(const struct wire_field *f, int n, struct auth_clien
 	}
 	uint32_t u, g;
 	if (rep->user == NULL || rep->user[0] == '\0' || uid == NULL || gid == NULL ||
-	    ac_parse_u32(uid, strlen(uid), &u) < 0 || ac_parse_u32(gid, strlen(gid), &g) < 0)
+	    wire_parse_u32(uid, strlen(uid), UINT32_MAX, &u) < 0 ||
+	    wire_parse_u32(gid, strlen(gid), UINT32_MAX, &g) < 0)
 		return -1;
 	rep->uid = (uid_t)u;
 	rep->gid = (gid_t)g;
@@ -93,7 +78,7 @@ static int ac_parse_reply(const struct wire_field *f, int n, uint32_t *id_r,
                           struct auth_client_reply *rep, unsigned char *chal)
 {
 	memset(rep, 0, sizeof(*rep));
-	if (n < 2 || ac_parse_u32(f[1].p, f[1].len, id_r) < 0 || *id_r == 0)
+	if (n < 2 || wire_parse_u32(f[1].p, f[1].len, UINT32_MAX, id_r) < 0 || *id_r == 0)
 		return -1;
 	if (wire_field_eq(&f[0], "CONT")) {
 		rep->result = AUTH_CLIENT_CONTINUE;

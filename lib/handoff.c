@@ -54,22 +54,6 @@ int handoff_encode(struct buf *out, const struct handoff_req *req)
 	return 0;
 }
 
-static int ho_parse_uint(const char *p, size_t len, uint32_t maxv, uint32_t *out)
-{
-	if (len == 0 || len > 10 || (len > 1 && p[0] == '0'))
-		return -1;
-	uint64_t v = 0;
-	for (size_t i = 0; i < len; i++) {
-		if (p[i] < '0' || p[i] > '9')
-			return -1;
-		v = v * 10 + (uint64_t)(p[i] - '0');
-	}
-	if (v > maxv)
-		return -1;
-	*out = (uint32_t)v;
-	return 0;
-}
-
 /* Copy a text value into dst (size cap): no NUL inside, must fit. */
 static int ho_text(char *dst, size_t cap, const char *p, size_t len, bool allow_empty)
 {
@@ -156,7 +140,7 @@ static int ho_field(const struct wire_field *f, struct handoff_req *req, unsigne
 		break;
 	case HO_RPORT:
 	case HO_LPORT:
-		r = ho_parse_uint(v, vl, 65535, &port);
+		r = wire_parse_u32(v, vl, 65535, &port);
 		if (r == 0)
 			*((1u << k) == HO_RPORT ? &req->rport : &req->lport) = port;
 		break;
@@ -178,7 +162,7 @@ int handoff_decode(const struct wire_field *f, int n, struct handoff_req *req, c
 	req->data = "";
 	if (n < 2 || !wire_field_eq(&f[0], "SESSION"))
 		return *err_r = "not a SESSION line", -1;
-	if (ho_parse_uint(f[1].p, f[1].len, UINT32_MAX, &req->id) < 0 || req->id == 0)
+	if (wire_parse_u32(f[1].p, f[1].len, UINT32_MAX, &req->id) < 0 || req->id == 0)
 		return *err_r = "invalid id", -1;
 	unsigned seen = 0;
 	for (int i = 2; i < n; i++)

@@ -224,3 +224,19 @@ int wire_check_version(const struct wire_field *f, int n, const char *proto, uns
 		return -1;
 	return 0;
 }
+
+int wire_parse_u32(const char *p, size_t len, uint32_t max, uint32_t *out)
+{
+	if (len == 0 || len > 10 || (len > 1 && p[0] == '0'))
+		return -1;
+	uint64_t v = 0;
+	for (size_t i = 0; i < len; i++) {
+		if (p[i] < '0' || p[i] > '9')
+			return -1;
+		v = v * 10 + (uint64_t)(p[i] - '0');
+	}
+	if (v > max)
+		return -1;
+	*out = (uint32_t)v;
+	return 0;
+}

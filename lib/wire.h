@@ -7,6 +7,7 @@
 #define LOFT_WIRE_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "buf.h"
@@ -32,6 +33,10 @@ int wire_encode_strs(struct buf *out, const char *const *strs);
  * for a malformed line (bad escape, raw CR/NUL, more than max fields, len
  * over WIRE_MAX_LINE). Pure apart from writing into line. */
 int wire_decode(char *line, size_t len, struct wire_field *f, size_t max);
+
+/* A canonical decimal number (1-10 digits, no leading zero, at most max), as
+ * ids, uids and ports travel in every internal protocol. 0 or -1. Pure. */
+int wire_parse_u32(const char *p, size_t len, uint32_t max, uint32_t *out);
 
 /* Compare a field with a C string. */
 int wire_field_eq(const struct wire_field *f, const char *s);

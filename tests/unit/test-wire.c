@@ -628,26 +628,37 @@ static void test_send_nonblocking_large(void **state)
 	free(data);
 }
 
+static void test_parse_u32(void **state)
+{
+	(void)state;
+	uint32_t v = 7;
+	assert_int_equal(wire_parse_u32("0", 1, 10, &v), 0);
+	assert_int_equal(v, 0);
+	assert_int_equal(wire_parse_u32("4294967295", 10, UINT32_MAX, &v), 0);
+	assert_int_equal(v, UINT32_MAX);
+	assert_int_equal(wire_parse_u32("4294967296", 10, UINT32_MAX, &v), -1);
+	assert_int_equal(wire_parse_u32("65536", 5, 65535, &v), -1);
+	assert_int_equal(wire_parse_u32("65535", 5, 65535, &v), 0);
+	assert_int_equal(wire_parse_u32("012", 3, 100, &v), -1); /* not canonical */
+	assert_int_equal(wire_parse_u32("", 0, 100, &v), -1);
+	assert_int_equal(wire_parse_u32("1a", 2, 100, &v), -1);
+	assert_int_equal(wire_parse_u32("-1", 2, 100, &v), -1);
+	assert_int_equal(wire_parse_u32("12345678901", 11, UINT32_MAX, &v), -1);
+	assert_int_equal(v, 65535); /* failures leave *out alone */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_escape_each),
-	    cmocka_unit_test(test_encode_strs),
-	    cmocka_unit_test(test_random_roundtrip),
-	    cmocka_unit_test(test_malformed),
-	    cmocka_unit_test(test_empty_fields),
-	    cmocka_unit_test(test_field_count),
-	    cmocka_unit_test(test_line_limits),
-	    cmocka_unit_test(test_version),
-	    cmocka_unit_test(test_field_eq),
-	    cmocka_unit_test(test_conn_byte_by_byte),
-	    cmocka_unit_test(test_conn_lines_in_one_read),
-	    cmocka_unit_test(test_conn_cr_and_eof),
-	    cmocka_unit_test(test_conn_nonblocking),
-	    cmocka_unit_test(test_conn_line_limits),
-	    cmocka_unit_test(test_conn_random_chunks),
-	    cmocka_unit_test(test_send_errors),
-	    cmocka_unit_test(test_send_nonblocking_large),
+	    cmocka_unit_test(test_parse_u32),         cmocka_unit_test(test_escape_each),
+	    cmocka_unit_test(test_encode_strs),       cmocka_unit_test(test_random_roundtrip),
+	    cmocka_unit_test(test_malformed),         cmocka_unit_test(test_empty_fields),
+	    cmocka_unit_test(test_field_count),       cmocka_unit_test(test_line_limits),
+	    cmocka_unit_test(test_version),           cmocka_unit_test(test_field_eq),
+	    cmocka_unit_test(test_conn_byte_by_byte), cmocka_unit_test(test_conn_lines_in_one_read),
+	    cmocka_unit_test(test_conn_cr_and_eof),   cmocka_unit_test(test_conn_nonblocking),
+	    cmocka_unit_test(test_conn_line_limits),  cmocka_unit_test(test_conn_random_chunks),
+	    cmocka_unit_test(test_send_errors),       cmocka_unit_test(test_send_nonblocking_large),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
