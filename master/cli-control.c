@@ -334,27 +334,7 @@ int cli_cmd_reload(struct cli *c, int argc, char **argv)
 
 int cli_cmd_pw(struct cli *c, int argc, char **argv)
 {
-	/* Hashing a password needs no valid config: fall back to the built-in
-	 * libexec dir quietly when the file cannot be loaded. */
-	struct cfg_errors errs = {0};
-	c->cfg = config_load(c->conf_path, &errs);
-	cfg_errors_free(&errs);
-	const char *libexec =
-	    c->cfg != NULL ? cli_cfg_str(c->cfg, "libexec_dir", LOFT_LIBEXECDIR) : LOFT_LIBEXECDIR;
-	struct buf path;
-	buf_init(&path, 0);
-	char **av = calloc((size_t)argc + 2, sizeof(*av));
-	if (av == NULL || buf_printf(&path, "%s/loft-auth", libexec) < 0) {
-		free(av);
-		buf_free(&path);
-		return CLI_EXIT_FAIL;
-	}
-	av[0] = path.data;
-	av[1] = "pw";
-	for (int i = 1; i < argc; i++)
-		av[i + 1] = argv[i];
-	cli_exec(av);
-	free(av);
-	buf_free(&path);
+	static const char *const pre[] = {"pw"};
+	cli_exec_libexec(c, "loft-auth", pre, 1, argc, argv);
 	return CLI_EXIT_FAIL;
 }

@@ -37,6 +37,12 @@ void cli_print_cfg_errors(const struct cfg_errors *errs);
 int cli_run(char *const argv[]);
 /* Replace this process by argv[0]; returns only on failure (message printed). */
 int cli_exec(char *const argv[]);
+/* Replace the CLI by <libexec_dir>/exe with the words pre[0..npre) and then
+ * argv[1..argc): `loft pw` and `loft deliver` hand over to their daemon's
+ * binary this way. The config only says where libexec is, so an unreadable
+ * one falls back to the built-in directory. Returns only on failure. */
+int cli_exec_libexec(struct cli *c, const char *exe, const char *const *pre, size_t npre, int argc,
+                     char **argv);
 /* Directory of the running `loft` executable (from /proc/self/exe), or NULL. */
 char *cli_self_dir(void);
 

@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "cli-main.h"
 
 extern char **environ;
@@ -54,4 +55,32 @@ char *cli_self_dir(void)
 		return NULL;
 	*slash = '\0';
 	return strdup(path[0] != '\0' ? path : "/");
+}
+
+int cli_exec_libexec(struct cli *c, const char *exe, const char *const *pre, size_t npre, int argc,
+                     char **argv)
+{
+	struct cfg_errors errs = {0};
+	c->cfg = config_load(c->conf_path, &errs);
+	cfg_errors_free(&errs);
+	const char *libexec =
+	    c->cfg != NULL ? cli_cfg_str(c->cfg, "libexec_dir", LOFT_LIBEXECDIR) : LOFT_LIBEXECDIR;
+	struct buf path;
+	buf_init(&path, 0);
+	char **av = calloc(npre + (size_t)argc + 1, sizeof(*av));
+	if (av == NULL || buf_printf(&path, "%s/%s", libexec, exe) < 0) {
+		free(av);
+		buf_free(&path);
+		return -1;
+	}
+	size_t n = 0;
+	av[n++] = path.data;
+	for (size_t i = 0; i < npre; i++)
+		av[n++] = (char *)pre[i];
+	for (int i = 1; i < argc; i++)
+		av[n++] = argv[i];
+	cli_exec(av);
+	free(av);
+	buf_free(&path);
+	return -1;
 }
