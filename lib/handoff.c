@@ -38,6 +38,8 @@ int handoff_encode(struct buf *out, const struct handoff_req *req)
 	r |= ho_kv(out, "lip", req->lip, strnlen(req->lip, sizeof(req->lip)));
 	r |= ho_kv(out, "lport", num[2], strlen(num[2]));
 	r |= ho_kv(out, "session", req->session, strnlen(req->session, sizeof(req->session)));
+	if (req->tag[0] != '\0')
+		r |= ho_kv(out, "tag", req->tag, strnlen(req->tag, sizeof(req->tag)));
 	if (req->tls)
 		r |= buf_append_str(out, "\ttls");
 	if (req->secured)
@@ -84,17 +86,30 @@ enum {
 	HO_LPORT = 1 << 6,
 	HO_SESSION = 1 << 7,
 	HO_DATA = 1 << 8,
-	HO_TLS = 1 << 9,
-	HO_SECURED = 1 << 10,
+	HO_TAG = 1 << 9, /* optional */
+	HO_TLS = 1 << 10,
+	HO_SECURED = 1 << 11,
 	HO_REQUIRED = (1 << 9) - 1,
 };
+
+/* An IMAP tag: printable ASCII without space, quote, backslash, brackets,
+ * braces, %, * or + (RFC 3501 tag = 1*<any ASTRING-CHAR except "+">). */
+static bool ho_is_tag(const char *p, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)p[i];
+		if (c <= ' ' || c >= 0x7f || strchr("\"\\(){%*+", c) != NULL)
+			return false;
+	}
+	return len > 0;
+}
 
 /* One field after the id; sets its bit in *seen. 0, or -1 with *err_r. */
 static int ho_field(const struct wire_field *f, struct handoff_req *req, unsigned *seen,
                     const char **err_r)
 {
-	static const char *const keys[] = {"proto", "token", "user",    "rip", "rport",
-	                                   "lip",   "lport", "session", "data"};
+	static const char *const keys[] = {"proto", "token", "user",    "rip",  "rport",
+	                                   "lip",   "lport", "session", "data", "tag"};
 	if (wire_field_eq(f, "tls") || wire_field_eq(f, "secured")) {
 		unsigned bit = f->p[0] == 't' ? HO_TLS : HO_SECURED;
 		if (*seen & bit)
@@ -143,6 +158,9 @@ static int ho_field(const struct wire_field *f, struct handoff_req *req, unsigne
 		r = wire_parse_u32(v, vl, 65535, &port);
 		if (r == 0)
 			*((1u << k) == HO_RPORT ? &req->rport : &req->lport) = port;
+		break;
+	case HO_TAG:
+		r = ho_is_tag(v, vl) ? ho_text(req->tag, sizeof(req->tag), v, vl, false) : -1;
 		break;
 	case HO_DATA:
 		if (vl > HANDOFF_MAX_DATA)

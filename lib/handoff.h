@@ -5,7 +5,8 @@
  *   S: VERSION	handoff	1	0
  *   C: SESSION	<id>	proto=<imap|pop3>	token=<hex>	user=<name>
  *      rip=<ip>	rport=<n>	lip=<ip>	lport=<n>	session=<sid>
- *      [tls]	[secured]	data=<bytes the login daemon already read>
+ *      [tls]	[secured]	[tag=<IMAP tag of the login command>]
+ *      data=<bytes the login daemon already read>
  *      -- with exactly one fd attached (SCM_RIGHTS): the client socket for a
  *      plaintext client, or one end of a socketpair the login daemon keeps
  *      proxying to the TLS connection.
@@ -36,6 +37,9 @@ struct handoff_req {
 	unsigned rport, lport;
 	char session[64];
 	bool tls, secured;
+	/* IMAP: the tag of the LOGIN/AUTHENTICATE command, which the session
+	 * answers once the mailbox is open; "" when absent (POP3). */
+	char tag[65];
 	const char *data; /* points into the decoded line; not NUL-safe: use data_len */
 	size_t data_len;
 };

@@ -223,6 +223,7 @@ void worker_main(const struct worker_job *job)
 	    .rip = req->rip,
 	    .lip = req->lip,
 	    .session_id = req->session,
+	    .login_tag = req->tag[0] != '\0' ? req->tag : NULL,
 	    .cfg = job->cfg,
 	    .log = job->log,
 	};

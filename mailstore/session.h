@@ -21,6 +21,7 @@ struct session_env {
 	const char *preread; /* client bytes the login daemon already read */
 	size_t preread_len;
 	bool tls;               /* the client is on TLS */
+	const char *login_tag;  /* IMAP: tag of the login command to answer; NULL for POP3 */
 	const char *rip, *lip;  /* addresses, for logs */
 	const char *session_id; /* for log lines */
 	const struct config *cfg;

@@ -100,6 +100,41 @@ static void test_roundtrip_empty_data_and_tls(void **state)
 	buf_free(&b);
 }
 
+static void test_imap_tag(void **state)
+{
+	(void)state;
+	struct handoff_req in, out;
+	fill_req(&in, NULL, 0);
+	strcpy(in.proto, "imap");
+	strcpy(in.tag, "a0001");
+	struct buf b;
+	buf_init(&b, 0);
+	assert_int_equal(handoff_encode(&b, &in), 0);
+	char line[1024];
+	const char *err = NULL;
+	assert_int_equal(decode_line(line, b.data, b.len, &out, &err), 0);
+	assert_string_equal(out.tag, "a0001");
+	/* no tag (POP3): empty, and not sent at all */
+	buf_reset(&b);
+	in.tag[0] = '\0';
+	assert_int_equal(handoff_encode(&b, &in), 0);
+	assert_null(strstr(b.data, "tag="));
+	assert_int_equal(decode_line(line, b.data, b.len, &out, &err), 0);
+	assert_string_equal(out.tag, "");
+	/* tags that are not RFC 3501 tags are refused */
+	static const char *const bad[] = {"tag=",   "tag=a+b",  "tag=a b",
+	                                  "tag=a*", "tag=x\\\\y", "tag=a{1}"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char txt[512];
+		int n = snprintf(txt, sizeof(txt),
+		                 "SESSION\t1\tproto=imap\ttoken=ab\tuser=\trip=\trport=1\tlip=\t"
+		                 "lport=1\tsession=s\t%s\tdata=\n",
+		                 bad[i]);
+		assert_int_equal(decode_line(line, txt, (size_t)n, &out, &err), -1);
+	}
+	buf_free(&b);
+}
+
 static void test_max_data(void **state)
 {
 	(void)state;
@@ -255,6 +290,7 @@ static void test_worker_mail_location(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_imap_tag),
 	    cmocka_unit_test(test_roundtrip_awkward_data),
 	    cmocka_unit_test(test_roundtrip_empty_data_and_tls),
 	    cmocka_unit_test(test_max_data),
