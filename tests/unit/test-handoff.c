@@ -122,7 +122,7 @@ static void test_imap_tag(void **state)
 	assert_int_equal(decode_line(line, b.data, b.len, &out, &err), 0);
 	assert_string_equal(out.tag, "");
 	/* tags that are not RFC 3501 tags are refused */
-	static const char *const bad[] = {"tag=",   "tag=a+b",  "tag=a b",
+	static const char *const bad[] = {"tag=",   "tag=a+b",    "tag=a b",
 	                                  "tag=a*", "tag=x\\\\y", "tag=a{1}"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		char txt[512];
