@@ -285,11 +285,11 @@ class Server:
                 continue
             ppid = int(st[st.rfind(")") + 2:].split()[1])
             children.setdefault(ppid, []).append(int(d))
-        out, todo = [], [self.proc.pid]
-        while todo:
-            p = todo.pop()
+        out, pending = [], [self.proc.pid]
+        while pending:
+            p = pending.pop()
             out.append(p)
-            todo += children.get(p, [])
+            pending += children.get(p, [])
         return out
 
     def rss_kib(self):
