@@ -156,6 +156,13 @@ void login_client_handoff(struct login_client *c, const char *user, const char *
 	}
 }
 
+void login_client_set_handoff_tag(struct login_client *c, const char *tag)
+{
+	size_t n = strnlen(tag, sizeof(c->handoff_tag) - 1);
+	memcpy(c->handoff_tag, tag, n);
+	c->handoff_tag[n] = '\0';
+}
+
 void login_client_handoff_done(struct login_client *c, bool ok, const char *reason)
 {
 	struct login_ctx *ctx = c->ctx;

@@ -95,5 +95,8 @@ void login_client_resume(struct login_client *c);
  * is closed (mailstore may have seen part of its input). */
 void login_client_handoff(struct login_client *c, const char *user, const char *token,
                           const char *method, const char *fail_line);
+/* IMAP: the tag of the LOGIN/AUTHENTICATE command, sent as the handoff's tag=
+ * so the session answers it (at most 64 bytes; "" = none, the default). */
+void login_client_set_handoff_tag(struct login_client *c, const char *tag);
 
 #endif

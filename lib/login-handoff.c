@@ -150,6 +150,7 @@ int login_handoff_send(struct login_ctx *ctx, struct login_client *c, const char
 	snprintf(req.rip, sizeof(req.rip), "%s", c->rip);
 	snprintf(req.lip, sizeof(req.lip), "%s", c->lip);
 	snprintf(req.session, sizeof(req.session), "%s", c->session);
+	snprintf(req.tag, sizeof(req.tag), "%s", c->handoff_tag);
 	req.rport = c->rport;
 	req.lport = c->lport;
 	req.tls = c->tls;

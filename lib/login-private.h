@@ -59,6 +59,7 @@ struct login_client {
 	login_auth_cb *auth_cb;
 	char method[32];
 	char user[256];
+	char handoff_tag[65]; /* IMAP login command's tag, "" for POP3 */
 	uint32_t handoff_id;
 	int pair_fd;   /* TLS: our end of the socketpair during the handoff */
 	int pair_peer; /* TLS: mailstore's end, closed once the handoff is answered */
