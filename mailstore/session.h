@@ -6,6 +6,7 @@
 #ifndef LOFT_SESSION_H
 #define LOFT_SESSION_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
@@ -33,6 +34,17 @@ struct session_proto {
 	/* Serve the session; returns the worker's exit status (0 = normal end). */
 	int (*run)(const struct session_env *env);
 };
+
+/* Byte plumbing shared by the sessions (session-io.c). */
+struct buf;
+/* Wait up to idle_ms for events on fd: 1 ready, 0 timed out, -1 error. */
+int session_wait_fd(int fd, short events, int idle_ms);
+/* Write all of out to fd (waiting up to idle_ms for room), then empty out.
+ * 0, or -1 when the client is gone. *not_socket caches "fd is a pipe". */
+int session_flush(int fd, struct buf *out, int idle_ms, bool *not_socket);
+/* A log line tagged with the session id (nothing when env->log is NULL). */
+void session_vlog(const struct session_env *env, int prio, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
 
 /* The protocols this mailstore build serves (NULL-terminated list). */
 extern const struct session_proto *const session_protos[];

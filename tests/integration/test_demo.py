@@ -4,6 +4,7 @@ passwd-file user demo/demo) and runs loft-master in the foreground. Here the
 run step is driven on the test build; `loft status` must show it running, in
 unprivileged mode, and SIGTERM must leave nothing behind."""
 
+import imaplib
 import os
 import poplib
 import re
@@ -70,8 +71,11 @@ class DemoTest(unittest.TestCase):
                         os.path.join(self.demo, "certs", "loft.pem")], check=True)
         with open(os.path.join(self.demo, "run", "master.pid")) as f:
             master = int(f.read())
-        if "pop3" in re.search(r"protocols on:(.*)", text).group(1).split():
+        on = re.search(r"protocols on:(.*)", text).group(1).split()
+        if "pop3" in on:
             self.deliver_and_fetch()
+        if "imap" in on:
+            self.imap_fetch()
         if lofttest.is_root():
             # as root the demo runs as loft-demo, never as root
             with open("/proc/%d/status" % master) as f:
@@ -106,6 +110,34 @@ class DemoTest(unittest.TestCase):
         p.pass_("demo")
         self.assertEqual(p.stat()[0], 1)
         p.quit()
+
+
+    def imap_fetch(self):
+        """The demo's IMAP and IMAPS: demo/demo logs in, INBOX holds the
+        message the POP3 check delivered (or one delivered here), and the
+        body comes back."""
+        msg = b"From: b@example.org\r\nSubject: imap demo\r\n\r\nhello imap\r\n"
+        with smtplib.LMTP("127.0.0.1", 10024, timeout=30) as l:
+            self.assertEqual(l.sendmail("b@example.org", ["demo@localhost"], msg), {})
+        for imap in (imaplib.IMAP4("127.0.0.1", 10143, timeout=30),
+                     imaplib.IMAP4_SSL("127.0.0.1", 10993, ssl_context=self.insecure(),
+                                       timeout=30)):
+            self.assertEqual(imap.login("demo", "demo")[0], "OK")
+            typ, data = imap.select("INBOX")
+            self.assertEqual(typ, "OK")
+            n = int(data[0])
+            self.assertGreaterEqual(n, 1)
+            typ, data = imap.fetch(str(n), "(BODY.PEEK[])")
+            self.assertEqual(typ, "OK")
+            self.assertIn(b"hello imap", data[0][1])
+            imap.logout()
+
+    @staticmethod
+    def insecure():
+        ctx = ssl.create_default_context()
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        return ctx
 
 
 if __name__ == "__main__":

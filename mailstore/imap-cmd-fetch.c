@@ -1,0 +1,261 @@
+/* imap-cmd-fetch.c: FETCH and UID FETCH of the IMAP session: FLAGS, UID,
+ * RFC822.SIZE, INTERNALDATE, ENVELOPE, BODY, BODYSTRUCTURE, BODY[section]
+ * and BODY.PEEK (with <partial>), RFC822(.HEADER/.TEXT); a non-peek body
+ * fetch sets \Seen in a read-write mailbox and reports the new FLAGS. */
+#include "imap-private.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "imap-fetch-render.h"
+#include "mime.h"
+
+#define FETCH_ATTS_MAX  64
+#define FETCH_RANGE_MAX 512
+
+/* One message being answered: its file, parsed only when an item needs it. */
+struct fetch_msg {
+	uint32_t seq;
+	const struct maildir_msg *msg;
+	struct buf text;
+	struct mime_message *mime;
+	bool seen_set; /* this FETCH set \Seen */
+};
+
+static int load(struct imap_session *s, struct fetch_msg *f)
+{
+	if (f->mime != NULL)
+		return 0;
+	int fd;
+	const char *err;
+	if (maildir_msg_open(s->box, f->msg->uid, &fd, &err) != 0)
+		return -1;
+	char chunk[65536];
+	ssize_t n;
+	while ((n = read(fd, chunk, sizeof(chunk))) > 0) {
+		if (buf_append(&f->text, chunk, (size_t)n) < 0)
+			break;
+	}
+	close(fd);
+	if (n != 0)
+		return -1;
+	f->mime = mime_parse(f->text.data != NULL ? f->text.data : "", f->text.len);
+	return f->mime != NULL ? 0 : -1;
+}
+
+static int append_flags(struct imap_session *s, const struct maildir_msg *m, struct buf *out)
+{
+	static const struct {
+		unsigned bit;
+		const char *name;
+	} sys[] = {{MAILDIR_FLAG_REPLIED, "\\Answered"},
+	           {MAILDIR_FLAG_FLAGGED, "\\Flagged"},
+	           {MAILDIR_FLAG_TRASHED, "\\Deleted"},
+	           {MAILDIR_FLAG_SEEN, "\\Seen"},
+	           {MAILDIR_FLAG_DRAFT, "\\Draft"}};
+	const char *sp = "";
+	int r = buf_append_str(out, "FLAGS (");
+	for (size_t i = 0; i < sizeof(sys) / sizeof(sys[0]); i++) {
+		if (m->flags & sys[i].bit) {
+			r |= buf_printf(out, "%s%s", sp, sys[i].name);
+			sp = " ";
+		}
+	}
+	if (m->recent) {
+		r |= buf_printf(out, "%s\\Recent", sp);
+		sp = " ";
+	}
+	for (unsigned i = 0; i < MAILDIR_KEYWORDS_MAX; i++) {
+		const char *kw = (m->keywords >> i) & 1 ? maildir_keyword_name(s->box, i) : NULL;
+		if (kw != NULL) {
+			r |= buf_printf(out, "%s%s", sp, kw);
+			sp = " ";
+		}
+	}
+	return r | buf_append_str(out, ")");
+}
+
+/* BODY[section]<partial> and the RFC822 forms, as a literal. */
+static int append_section(struct fetch_msg *f, const struct imap_fetch_att *a, const char *label,
+                          const char *spec, size_t spec_len, struct buf *out)
+{
+	struct imap_section sec;
+	const char *err;
+	struct buf data;
+	buf_init(&data, 0);
+	int r = imap_section_parse(spec, spec_len, &sec, &err);
+	struct imap_section_range range;
+	int found = r < 0 ? -1 : imap_section_lookup(f->mime, &sec, &range);
+	if (found > 0)
+		r = imap_section_render(f->mime, &sec, &range, &data);
+	imap_section_free(&sec);
+	if (r < 0 || found < 0) {
+		buf_free(&data);
+		return -1;
+	}
+	size_t off = 0, len = data.len;
+	if (a->partial) {
+		off = a->partial_start < data.len ? a->partial_start : data.len;
+		len = data.len - off < a->partial_len ? data.len - off : a->partial_len;
+		r = buf_printf(out, "%s<%u> {%zu}\r\n", label, (unsigned)a->partial_start, len);
+	} else {
+		r = buf_printf(out, "%s {%zu}\r\n", label, len);
+	}
+	if (r == 0 && len > 0)
+		r = buf_append(out, data.data + off, len);
+	buf_free(&data);
+	return r;
+}
+
+static int append_att(struct imap_session *s, struct fetch_msg *f, const struct imap_fetch_att *a,
+                      struct buf *out)
+{
+	const struct maildir_msg *m = f->msg;
+	char label[96];
+	switch (a->kind) {
+	case IMAP_FETCH_FLAGS:
+		return append_flags(s, m, out);
+	case IMAP_FETCH_UID:
+		return buf_printf(out, "UID %u", (unsigned)m->uid);
+	case IMAP_FETCH_INTERNALDATE: {
+		struct tm tm;
+		char date[64];
+		gmtime_r(&m->date, &tm);
+		strftime(date, sizeof(date), "%d-%b-%Y %H:%M:%S +0000", &tm);
+		return buf_printf(out, "INTERNALDATE \"%s\"", date);
+	}
+	case IMAP_FETCH_RFC822_SIZE:
+		if (m->vsize > 0 || m->size == 0)
+			return buf_printf(out, "RFC822.SIZE %llu", (unsigned long long)m->vsize);
+		if (load(s, f) < 0)
+			return -1;
+		return buf_printf(out, "RFC822.SIZE %zu",
+		                  mime_crlf_size(f->text.data, f->text.len));
+	default:
+		break;
+	}
+	if (load(s, f) < 0)
+		return -1;
+	switch (a->kind) {
+	case IMAP_FETCH_ENVELOPE:
+		return buf_append_str(out, "ENVELOPE ") |
+		       imap_envelope_render(f->mime, f->mime->root, out);
+	case IMAP_FETCH_BODY:
+	case IMAP_FETCH_BODYSTRUCTURE: {
+		bool ext = a->kind == IMAP_FETCH_BODYSTRUCTURE;
+		return buf_append_str(out, ext ? "BODYSTRUCTURE " : "BODY ") |
+		       imap_bodystructure_render(f->mime, f->mime->root, ext, out);
+	}
+	case IMAP_FETCH_RFC822:
+		return append_section(f, a, "RFC822", "", 0, out);
+	case IMAP_FETCH_RFC822_HEADER:
+		return append_section(f, a, "RFC822.HEADER", "HEADER", 6, out);
+	case IMAP_FETCH_RFC822_TEXT:
+		return append_section(f, a, "RFC822.TEXT", "TEXT", 4, out);
+	default: {
+		const char *spec = a->section_str != NULL ? a->section_str : "";
+		size_t spec_len = a->section_str != NULL ? a->section_len : 0;
+		if ((size_t)snprintf(label, sizeof(label), "BODY[%.*s]", (int)spec_len, spec) >=
+		    sizeof(label))
+			return -1;
+		return append_section(f, a, label, spec, spec_len, out);
+	}
+	}
+}
+
+/* A body fetch without PEEK marks the message \Seen (RFC 3501 6.4.5). */
+static void mark_seen(struct imap_session *s, struct fetch_msg *f,
+                      const struct imap_fetch_att *atts, size_t n)
+{
+	bool sets = false;
+	for (size_t i = 0; i < n; i++) {
+		enum imap_fetch_kind k = atts[i].kind;
+		sets |= k == IMAP_FETCH_RFC822 || k == IMAP_FETCH_RFC822_TEXT ||
+		        (k == IMAP_FETCH_BODY_SECTION && !atts[i].peek);
+	}
+	const char *err;
+	if (!sets || s->readonly || (f->msg->flags & MAILDIR_FLAG_SEEN))
+		return;
+	if (maildir_msg_set_flags(s->box, f->msg->uid, f->msg->flags | MAILDIR_FLAG_SEEN,
+	                          f->msg->keywords, &err) == 0) {
+		f->msg = maildir_mailbox_find_uid(s->box, f->msg->uid);
+		f->seen_set = f->msg != NULL;
+	}
+}
+
+static void fetch_one(struct imap_session *s, struct fetch_msg *f,
+                      const struct imap_fetch_att *atts, size_t n)
+{
+	mark_seen(s, f, atts, n);
+	if (f->msg == NULL)
+		return;
+	struct buf line;
+	buf_init(&line, 0);
+	bool has_flags = false;
+	int r = buf_printf(&line, "* %u FETCH (", (unsigned)f->seq);
+	for (size_t i = 0; i < n && r == 0; i++) {
+		has_flags |= atts[i].kind == IMAP_FETCH_FLAGS;
+		r = (i > 0 ? buf_append_str(&line, " ") : 0) | append_att(s, f, &atts[i], &line);
+	}
+	if (r == 0 && f->seen_set && !has_flags)
+		r = buf_append_str(&line, " ") | append_flags(s, f->msg, &line);
+	if (r == 0 && buf_append_str(&line, ")") == 0)
+		imap_reply_buf(s, &line);
+	else
+		imap_log(s, LOG_ERR, "FETCH of UID %u failed", (unsigned)f->msg->uid);
+	buf_free(&line);
+}
+
+static void fetch(struct imap_session *s, const struct imap_command *c, const struct imap_arg *set,
+                  const struct imap_arg *what, bool uid)
+{
+	struct imap_seq_range ranges[FETCH_RANGE_MAX];
+	struct imap_fetch_att atts[FETCH_ATTS_MAX];
+	size_t nr, na;
+	const char *err;
+	if (set->type != IMAP_ARG_ATOM ||
+	    imap_seqset_parse(set->str, set->len, ranges, FETCH_RANGE_MAX, &nr, &err) < 0 ||
+	    imap_fetch_parse(what, atts, FETCH_ATTS_MAX - 1, &na, &err) < 0) {
+		imap_reply(s, "%s BAD Error in IMAP command %sFETCH: Invalid arguments.", c->tag,
+		           uid ? "UID " : "");
+		return;
+	}
+	bool has_uid = false;
+	for (size_t i = 0; i < na; i++)
+		has_uid |= atts[i].kind == IMAP_FETCH_UID;
+	if (uid && !has_uid) /* UID FETCH always reports UIDs (RFC 3501 6.4.8) */
+		atts[na++] = (struct imap_fetch_att){.kind = IMAP_FETCH_UID};
+	uint32_t star = uid ? (s->nuids > 0 ? s->uids[s->nuids - 1] : 0) : (uint32_t)s->nuids;
+	imap_seqset_resolve(ranges, nr, star);
+	for (size_t i = 0; i < s->nuids && !s->dead; i++) {
+		if (!imap_seqset_contains(ranges, nr, uid ? s->uids[i] : (uint32_t)(i + 1)))
+			continue;
+		struct fetch_msg f = {.seq = (uint32_t)(i + 1)};
+		f.msg = maildir_mailbox_find_uid(s->box, s->uids[i]);
+		buf_init(&f.text, 0);
+		if (f.msg != NULL) /* expunged by another session: nothing to say */
+			fetch_one(s, &f, atts, na);
+		if (f.mime != NULL)
+			mime_message_free(f.mime);
+		buf_free(&f.text);
+	}
+	imap_reply(s, "%s OK %sFetch completed.", c->tag, uid ? "UID " : "");
+}
+
+void imap_cmd_fetch(struct imap_session *s, const struct imap_command *c)
+{
+	fetch(s, c, &c->args[0], &c->args[1], false);
+}
+
+void imap_cmd_uid(struct imap_session *s, const struct imap_command *c)
+{
+	if (c->argc == 3 && imap_arg_atom_eq(&c->args[0], "FETCH"))
+		fetch(s, c, &c->args[1], &c->args[2], true);
+	else
+		imap_reply_bad_args(s, c);
+}
