@@ -21,60 +21,20 @@
 
 void pop3_log(struct pop3_session *s, int prio, const char *fmt, ...)
 {
-	if (s->env->log == NULL)
-		return;
-	char text[LOG_LINE_MAX];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(text, sizeof(text), fmt, ap);
+	session_vlog(s->env, prio, fmt, ap);
 	va_end(ap);
-	log_msg(s->env->log, prio, s->env->session_id, "%s", text);
-}
-
-/* Wait for fd to become ready (events) within the idle timeout: 1 ready,
- * 0 timed out, -1 error. */
-static int wait_fd(struct pop3_session *s, short events)
-{
-	struct pollfd pfd = {.fd = s->fd, .events = events};
-	for (;;) {
-		int r = poll(&pfd, 1, s->idle_ms);
-		if (r < 0 && errno == EINTR)
-			continue;
-		return r < 0 ? -1 : r;
-	}
-}
-
-/* send() with MSG_NOSIGNAL so a client that vanished mid-RETR ends the
- * session with EPIPE rather than killing the worker; plain write() when the
- * fd is not a socket. */
-static ssize_t write_out(struct pop3_session *s, const char *p, size_t n)
-{
-	if (!s->fd_not_socket) {
-		ssize_t w = send(s->fd, p, n, MSG_NOSIGNAL);
-		if (w >= 0 || errno != ENOTSOCK)
-			return w;
-		s->fd_not_socket = true;
-	}
-	return write(s->fd, p, n);
 }
 
 int pop3_flush(struct pop3_session *s)
 {
-	size_t off = 0;
-	while (!s->dead && off < s->out.len) {
-		ssize_t w = write_out(s, s->out.data + off, s->out.len - off);
-		if (w > 0) {
-			off += (size_t)w;
-		} else if (w < 0 && errno == EINTR) {
-			continue;
-		} else if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			if (wait_fd(s, POLLOUT) <= 0)
-				s->dead = true;
-		} else {
-			s->dead = true;
-		}
+	if (s->dead) {
+		buf_reset(&s->out);
+		return -1;
 	}
-	buf_reset(&s->out);
+	if (session_flush(s->fd, &s->out, s->idle_ms, &s->fd_not_socket) < 0)
+		s->dead = true;
 	return s->dead ? -1 : 0;
 }
 
@@ -218,7 +178,7 @@ static int read_more(struct pop3_session *s)
 {
 	char chunk[4096];
 	for (;;) {
-		int w = wait_fd(s, POLLIN);
+		int w = session_wait_fd(s->fd, POLLIN, s->idle_ms);
 		if (w == 0) {
 			pop3_reply(s, "-ERR Disconnected for inactivity.");
 			(void)pop3_flush(s);
