@@ -70,26 +70,14 @@ void imap_reply_buf(struct imap_session *s, const struct buf *line)
 static int read_more(struct imap_session *s)
 {
 	char chunk[8192];
-	for (;;) {
-		int w = session_wait_fd(s->fd, POLLIN, s->idle_ms);
-		if (w == 0) {
-			imap_reply(s, "* BYE Disconnected for inactivity.");
-			(void)imap_flush(s);
-			imap_log(s, LOG_INFO, "Disconnected for inactivity");
-			return 0;
-		}
-		if (w < 0)
-			return 0;
-		ssize_t n = read(s->fd, chunk, sizeof(chunk));
-		if (n == 0)
-			return 0;
-		if (n < 0) {
-			if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK)
-				continue;
-			return 0;
-		}
-		return buf_append(&s->in, chunk, (size_t)n) < 0 ? 0 : 1;
+	ssize_t n = session_read(s->fd, chunk, sizeof(chunk), s->idle_ms);
+	if (n < 0) {
+		imap_reply(s, "* BYE Disconnected for inactivity.");
+		(void)imap_flush(s);
+		imap_log(s, LOG_INFO, "Disconnected for inactivity");
+		return 0;
 	}
+	return n > 0 && buf_append(&s->in, chunk, (size_t)n) == 0 ? 1 : 0;
 }
 
 static void count_bad(struct imap_session *s)

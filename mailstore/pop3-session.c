@@ -172,29 +172,21 @@ static int fill_vsizes(struct pop3_session *s, const char **error_r)
 	return 0;
 }
 
-/* Read more input into s->in, waiting at most the idle timeout (the fd may
- * be blocking or not): 1 got bytes, 0 EOF/timeout/error. */
+/* Read more input into s->in, waiting at most the idle timeout: 1 got
+ * bytes, 0 EOF/timeout/error. */
 static int read_more(struct pop3_session *s)
 {
 	char chunk[4096];
 	for (;;) {
-		int w = session_wait_fd(s->fd, POLLIN, s->idle_ms);
-		if (w == 0) {
+		ssize_t n = session_read(s->fd, chunk, sizeof(chunk), s->idle_ms);
+		if (n < 0) {
 			pop3_reply(s, "-ERR Disconnected for inactivity.");
 			(void)pop3_flush(s);
 			pop3_log(s, LOG_INFO, "Disconnected for inactivity");
 			return 0;
 		}
-		if (w < 0)
-			return 0;
-		ssize_t n = read(s->fd, chunk, sizeof(chunk));
 		if (n == 0)
 			return 0;
-		if (n < 0) {
-			if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK)
-				continue;
-			return 0;
-		}
 		size_t used = 0;
 		if (s->skip_line) {
 			/* Drop the rest of a too-long line up to its LF. */
@@ -204,9 +196,7 @@ static int read_more(struct pop3_session *s)
 			s->skip_line = false;
 			used = (size_t)(lf + 1 - chunk);
 		}
-		if (buf_append(&s->in, chunk + used, (size_t)n - used) < 0)
-			return 0;
-		return 1;
+		return buf_append(&s->in, chunk + used, (size_t)n - used) < 0 ? 0 : 1;
 	}
 }
 

@@ -23,6 +23,22 @@ int session_wait_fd(int fd, short events, int idle_ms)
 	}
 }
 
+ssize_t session_read(int fd, char *chunk, size_t len, int idle_ms)
+{
+	for (;;) {
+		int w = session_wait_fd(fd, POLLIN, idle_ms);
+		if (w == 0)
+			return -1;
+		if (w < 0)
+			return 0;
+		ssize_t n = read(fd, chunk, len);
+		if (n >= 0)
+			return n;
+		if (errno != EINTR && errno != EAGAIN && errno != EWOULDBLOCK)
+			return 0;
+	}
+}
+
 /* send() with MSG_NOSIGNAL so a client that vanished mid-reply ends the
  * session with EPIPE rather than killing the worker; plain write() when the
  * fd is not a socket (tests may hand a pipe). */

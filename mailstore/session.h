@@ -39,6 +39,10 @@ struct session_proto {
 struct buf;
 /* Wait up to idle_ms for events on fd: 1 ready, 0 timed out, -1 error. */
 int session_wait_fd(int fd, short events, int idle_ms);
+/* Read what the client sent (the fd may be blocking or not), waiting up to
+ * idle_ms: > 0 bytes in chunk, 0 at EOF or on error, -1 when the client
+ * stayed silent past the idle timeout. */
+ssize_t session_read(int fd, char *chunk, size_t len, int idle_ms);
 /* Write all of out to fd (waiting up to idle_ms for room), then empty out.
  * 0, or -1 when the client is gone. *not_socket caches "fd is a pipe". */
 int session_flush(int fd, struct buf *out, int idle_ms, bool *not_socket);
