@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "session-client.h"
 #include "config.h"
 #include "imap-session.h"
 #include "maildir.h"
@@ -41,20 +42,6 @@ struct fx {
 	unsigned uidvalidity;
 	const char *byno[3]; /* message text by sequence number */
 };
-
-struct sess {
-	pid_t pid;
-	int fd;
-	struct buf in;
-};
-
-static int rm_cb(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
 
 static int setup(void **state)
 {
@@ -133,43 +120,6 @@ static void start_at(struct fx *fx, struct sess *s, const char *root, const char
 /* Start a session on the fixture's Maildir and read the login answer. */
 static void start(struct fx *fx, struct sess *s);
 
-static int fill(struct sess *s)
-{
-	struct pollfd pfd = {.fd = s->fd, .events = POLLIN};
-	if (poll(&pfd, 1, 5000) <= 0)
-		return -1;
-	char chunk[4096];
-	ssize_t n = read(s->fd, chunk, sizeof(chunk));
-	if (n <= 0)
-		return -1;
-	assert_int_equal(buf_append(&s->in, chunk, (size_t)n), 0);
-	return 0;
-}
-
-static char *get_line(struct sess *s)
-{
-	for (;;) {
-		char *crlf = s->in.len > 0 ? memmem(s->in.data, s->in.len, "\r\n", 2) : NULL;
-		if (crlf != NULL) {
-			size_t n = (size_t)(crlf - s->in.data);
-			char *line = strndup(s->in.data, n);
-			buf_consume(&s->in, n + 2);
-			return line;
-		}
-		if (fill(s) < 0)
-			return NULL;
-	}
-}
-
-static void expect(struct sess *s, const char *want)
-{
-	char *line = get_line(s);
-	if (line == NULL)
-		fail_msg("connection closed while waiting for \"%s\"", want);
-	assert_string_equal(line, want);
-	free(line);
-}
-
 __attribute__((format(printf, 2, 3))) static void expectf(struct sess *s, const char *fmt, ...)
 {
 	char want[512];
@@ -180,25 +130,10 @@ __attribute__((format(printf, 2, 3))) static void expectf(struct sess *s, const 
 	expect(s, want);
 }
 
-static void send_str(struct sess *s, const char *text)
-{
-	assert_int_equal(write(s->fd, text, strlen(text)), (ssize_t)strlen(text));
-}
-
 static void start(struct fx *fx, struct sess *s)
 {
 	start_at(fx, s, fx->root, NULL);
 	expect(s, LOGGED_IN);
-}
-
-static int finish(struct sess *s)
-{
-	close(s->fd);
-	buf_free(&s->in);
-	int st = -1;
-	assert_int_equal(waitpid(s->pid, &st, 0), s->pid);
-	assert_true(WIFEXITED(st));
-	return WEXITSTATUS(st);
 }
 
 static void logout(struct sess *s)

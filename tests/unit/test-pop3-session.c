@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "session-client.h"
 #include "config.h"
 #include "maildir.h"
 #include "pop3.h"
@@ -39,20 +40,6 @@ struct fx {
 	/* message text by POP3 number: UID order need not be delivery order */
 	const char *byno[3];
 };
-
-struct sess {
-	pid_t pid;
-	int fd;
-	struct buf in;
-};
-
-static int rm_cb(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
 
 static int setup(void **state)
 {
@@ -132,45 +119,6 @@ static void start(struct fx *fx, struct sess *s)
 	start_pre(fx, s, NULL);
 }
 
-/* Read until at least need bytes or a line end is buffered (5 s cap). */
-static int fill(struct sess *s)
-{
-	struct pollfd pfd = {.fd = s->fd, .events = POLLIN};
-	if (poll(&pfd, 1, 5000) <= 0)
-		return -1;
-	char chunk[4096];
-	ssize_t n = read(s->fd, chunk, sizeof(chunk));
-	if (n <= 0)
-		return -1;
-	assert_int_equal(buf_append(&s->in, chunk, (size_t)n), 0);
-	return 0;
-}
-
-/* One line without CRLF (malloc'd), or NULL at EOF. */
-static char *get_line(struct sess *s)
-{
-	for (;;) {
-		char *crlf = s->in.len > 0 ? memmem(s->in.data, s->in.len, "\r\n", 2) : NULL;
-		if (crlf != NULL) {
-			size_t n = (size_t)(crlf - s->in.data);
-			char *line = strndup(s->in.data, n);
-			buf_consume(&s->in, n + 2);
-			return line;
-		}
-		if (fill(s) < 0)
-			return NULL;
-	}
-}
-
-static void expect(struct sess *s, const char *want)
-{
-	char *line = get_line(s);
-	if (line == NULL)
-		fail_msg("connection closed while waiting for \"%s\"", want);
-	assert_string_equal(line, want);
-	free(line);
-}
-
 /* A multi-line body up to ".\r\n", raw (still dot-stuffed, with CRLFs). */
 static char *get_body(struct sess *s, size_t *len_r)
 {
@@ -190,21 +138,6 @@ static char *get_body(struct sess *s, size_t *len_r)
 		}
 		assert_int_equal(fill(s), 0);
 	}
-}
-
-static void send_str(struct sess *s, const char *text)
-{
-	assert_int_equal(write(s->fd, text, strlen(text)), (ssize_t)strlen(text));
-}
-
-static int finish(struct sess *s)
-{
-	close(s->fd);
-	buf_free(&s->in);
-	int st = -1;
-	assert_int_equal(waitpid(s->pid, &st, 0), s->pid);
-	assert_true(WIFEXITED(st));
-	return WEXITSTATUS(st);
 }
 
 /* The text RETR must send: LF -> CRLF, dot-stuffed. */
