@@ -5,7 +5,6 @@
 #ifndef LOFT_TEST_SESSION_CLIENT_H
 #define LOFT_TEST_SESSION_CLIENT_H
 
-#include <ftw.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,21 +15,13 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "test-rmtree.h"
 
 struct sess {
 	pid_t pid;
 	int fd;
 	struct buf in;
 };
-
-/* nftw callback for removing a fixture directory tree. */
-static inline int rm_cb(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
 
 /* Read one chunk of session output into s->in (5 s cap): 0, or -1 at EOF. */
 static inline int fill(struct sess *s)

@@ -83,7 +83,7 @@ static int teardown(void **state)
 	maildir_store_deinit(&fx->st);
 	if (fx->cfg != NULL)
 		config_free(fx->cfg);
-	nftw(fx->dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+	test_rmtree(fx->dir);
 	free(fx);
 	return 0;
 }

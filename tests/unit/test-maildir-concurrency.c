@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "maildir.h"
+#include "test-rmtree.h"
 
 #define MAX_UID 100000
 
@@ -37,14 +38,6 @@ struct seen {
 	char **by_uid;
 	FILE *log;
 };
-
-static int rm_cb(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
 
 static void seen_record(struct seen *s, struct maildir_mailbox *box)
 {
@@ -345,7 +338,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fx *fx = *state;
-	nftw(fx->dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+	test_rmtree(fx->dir);
 	free(fx);
 	return 0;
 }

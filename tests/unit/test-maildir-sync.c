@@ -20,20 +20,13 @@
 #include <unistd.h>
 
 #include "maildir.h"
+#include "test-rmtree.h"
 
 struct fx {
 	char dir[64];
 	char root[128];
 	struct maildir_store st;
 };
-
-static int rm_cb(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
 
 static int setup(void **state)
 {
@@ -54,7 +47,7 @@ static int teardown(void **state)
 {
 	struct fx *fx = *state;
 	maildir_store_deinit(&fx->st);
-	nftw(fx->dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+	test_rmtree(fx->dir);
 	free(fx);
 	return 0;
 }

@@ -25,19 +25,12 @@
 #include <unistd.h>
 
 #include "queue-store.h"
+#include "test-rmtree.h"
 
 struct fx {
 	char dir[128];
 	struct queue_store qs;
 };
-
-static int rm_cb(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
 
 static int setup(void **state)
 {
@@ -55,7 +48,7 @@ static int teardown(void **state)
 {
 	struct fx *f = *state;
 	queue_store_close(&f->qs);
-	nftw(f->dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+	test_rmtree(f->dir);
 	free(f);
 	return 0;
 }
