@@ -4,8 +4,8 @@ sockets and Python's imaplib. Covers the greeting and CAPABILITY on imap and
 imaps, ID/NOOP/LOGOUT, STARTTLS (and injection), LOGIN with quoted strings
 and literals, AUTHENTICATE with SASL-IR and continuations, parser errors,
 limits, plaintext refusal without the loopback exemption, the handoff (the
-session answers the login tag, or imap-login answers NO [UNAVAILABLE] when
-mailstore has no IMAP session) and, as root, imap-login's privileges."""
+IMAP session in mailstore answers the login tag) and, as root, imap-login's
+privileges."""
 
 import base64
 import imaplib
@@ -28,21 +28,7 @@ CAPS_TLS = (b"* OK [CAPABILITY IMAP4rev1 SASL-IR ID LITERAL+ "
 PRIVACY = (b" NO [PRIVACYREQUIRED] Plaintext authentication disallowed on "
            b"non-secure (SSL/TLS) connections.")
 AUTH_FAILED = b" NO [AUTHENTICATIONFAILED] Authentication failed."
-UNAVAILABLE = (b" NO [UNAVAILABLE] Internal error occurred. Refer to server "
-               b"log for more information.")
 UNKNOWN = b" BAD Error in IMAP command received by server."
-
-
-def session_has_imap():
-    """Does mailstore's session table (mailstore/session-protos.c) have the
-    IMAP session? Then a login must be answered by it, never refused."""
-    src = os.path.join(os.environ.get("LOFT_SOURCE_DIR", "../.."),
-                       "mailstore", "session-protos.c")
-    try:
-        with open(src) as f:
-            return '.name = "imap"' in f.read()
-    except OSError:
-        return False
 
 
 def tls_ctx():
@@ -154,18 +140,9 @@ class ImapBase(unittest.TestCase):
         return r
 
     def assert_logged_in(self, r, tag):
-        """The login reached the handoff: the session answers the tag, or,
-        while mailstore has no IMAP session, imap-login answers NO
-        [UNAVAILABLE] after mailstore refused the handoff."""
-        ln = r.line()
-        if session_has_imap():
-            self.assertRegex(ln, rb"^%s OK \[CAPABILITY IMAP4rev1[^\]]*\] Logged in"
-                             % re.escape(tag.encode()))
-            return True
-        self.assertEqual(ln, tag.encode() + UNAVAILABLE)
-        self.s.wait_log(r"handoff refused: unknown protocol \(proto=imap")
-        self.assertTrue(r.closed())
-        return False
+        """The login went through the handoff: the session answers the tag."""
+        self.assertRegex(r.line(), rb"^%s OK \[CAPABILITY IMAP4rev1[^\]]*\] Logged in"
+                         % re.escape(tag.encode()))
 
 
 class PreLoginTest(ImapBase):
@@ -263,27 +240,25 @@ class PreLoginTest(ImapBase):
         r = self.raw()
         ir = base64.b64encode(b"\0alice\0secret-alice").decode()
         r.send("a AUTHENTICATE PLAIN %s\r\n" % ir)
-        if self.assert_logged_in(r, "a"):
-            self.s.wait_log(r"Login: user=<alice>, method=PLAIN, rip=127\.0\.0\.1")
-        else:
-            self.s.wait_log(r"handoff of user=<alice> failed")
+        self.assert_logged_in(r, "a")
+        self.s.wait_log(r"Login: user=<alice>, method=PLAIN, rip=127\.0\.0\.1")
 
     def test_login_pipelined_commands_reach_the_session(self):
         r = self.raw()
         r.send("a LOGIN alice secret-alice\r\nb NOOP\r\nc LOGOUT\r\n")
-        if self.assert_logged_in(r, "a"):
-            self.assertEqual(r.line(), b"b OK NOOP completed.")
-            self.assertEqual(r.line(), b"* BYE Logging out")
-            self.assertTrue(r.line().startswith(b"c OK"))
-            self.assertTrue(r.closed())
+        self.assert_logged_in(r, "a")
+        self.assertEqual(r.line(), b"b OK NOOP completed.")
+        self.assertEqual(r.line(), b"* BYE Logging out")
+        self.assertTrue(r.line().startswith(b"c OK"))
+        self.assertTrue(r.closed())
 
     def test_login_over_imaps(self):
         r = self.raw("imaps", CAPS_TLS)
         r.send("a1 LOGIN bob secret-bob\r\na2 NOOP\r\n")
-        if self.assert_logged_in(r, "a1"):
-            self.assertEqual(r.line(), b"a2 OK NOOP completed.")
-            self.s.wait_log(r"Login: user=<bob>, method=PLAIN, rip=127\.0\.0\.1, "
-                            r"lip=127\.0\.0\.1, TLS,")
+        self.assert_logged_in(r, "a1")
+        self.assertEqual(r.line(), b"a2 OK NOOP completed.")
+        self.s.wait_log(r"Login: user=<bob>, method=PLAIN, rip=127\.0\.0\.1, "
+                        r"lip=127\.0\.0\.1, TLS,")
 
     def test_authenticate_plain_continuation_and_cancel(self):
         r = self.raw()
