@@ -55,6 +55,39 @@ static void cmd_namespace(struct imap_session *s, const struct imap_command *c)
 	imap_reply(s, "%s OK Namespace completed.", c->tag);
 }
 
+/* The commands with a UID form, by name. */
+static const struct {
+	const char *name;
+	imap_seq_cmd_fn *fn;
+} seq_cmds[] = {
+    {"FETCH", imap_do_fetch}, {"STORE", imap_do_store},   {"COPY", imap_do_copy},
+    {"MOVE", imap_do_move},   {"SEARCH", imap_do_search}, {"EXPUNGE", imap_do_expunge},
+};
+
+#define SEQ_WRAPPER(fname, impl)                                                                   \
+	static void fname(struct imap_session *s, const struct imap_command *c)                    \
+	{                                                                                          \
+		impl(s, c, c->args, c->argc, false);                                               \
+	}
+SEQ_WRAPPER(cmd_fetch, imap_do_fetch)
+SEQ_WRAPPER(cmd_store, imap_do_store)
+SEQ_WRAPPER(cmd_copy, imap_do_copy)
+SEQ_WRAPPER(cmd_move, imap_do_move)
+SEQ_WRAPPER(cmd_search, imap_do_search)
+SEQ_WRAPPER(cmd_expunge, imap_do_expunge)
+
+/* UID FETCH|STORE|COPY|MOVE|SEARCH|EXPUNGE ... */
+static void cmd_uid(struct imap_session *s, const struct imap_command *c)
+{
+	for (size_t i = 0; c->argc > 0 && i < sizeof(seq_cmds) / sizeof(seq_cmds[0]); i++) {
+		if (imap_arg_atom_eq(&c->args[0], seq_cmds[i].name)) {
+			seq_cmds[i].fn(s, c, c->args + 1, c->argc - 1, true);
+			return;
+		}
+	}
+	imap_reply_bad_args(s, c);
+}
+
 static const struct imap_cmd imap_cmds[] = {
     {"CAPABILITY", IMAP_STATE_ANY, 0, cmd_capability},
     {"NOOP", IMAP_STATE_ANY, 0, cmd_noop},
@@ -74,8 +107,16 @@ static const struct imap_cmd imap_cmds[] = {
     {"CLOSE", IMAP_STATE_SELECTED, 0, imap_cmd_close},
     {"UNSELECT", IMAP_STATE_SELECTED, 0, imap_cmd_unselect},
     {"CHECK", IMAP_STATE_SELECTED, 0, imap_cmd_check},
-    {"FETCH", IMAP_STATE_SELECTED, 2, imap_cmd_fetch},
-    {"UID", IMAP_STATE_SELECTED, -1, imap_cmd_uid},
+    {"FETCH", IMAP_STATE_SELECTED, 2, cmd_fetch},
+    {"STORE", IMAP_STATE_SELECTED, -1, cmd_store},
+    {"COPY", IMAP_STATE_SELECTED, -1, cmd_copy},
+    {"MOVE", IMAP_STATE_SELECTED, -1, cmd_move},
+    {"SEARCH", IMAP_STATE_SELECTED, -1, cmd_search},
+    {"EXPUNGE", IMAP_STATE_SELECTED, 0, cmd_expunge},
+    {"UID", IMAP_STATE_SELECTED, -1, cmd_uid},
+    {"APPEND", IMAP_STATE_ANY, -1, imap_cmd_append},
+    {"IDLE", IMAP_STATE_ANY, 0, imap_cmd_idle},
+    {"ENABLE", IMAP_STATE_ANY, -1, imap_cmd_enable},
 };
 
 void imap_command_run(struct imap_session *s, const struct imap_command *c)
@@ -93,6 +134,7 @@ void imap_command_run(struct imap_session *s, const struct imap_command *c)
 		imap_reply_bad_args(s, c);
 	} else {
 		cmd->fn(s, c);
+		imap_post_command(s, c);
 		return;
 	}
 	if (++s->bad >= IMAP_MAX_BAD) {

@@ -185,6 +185,8 @@ static void mark_seen(struct imap_session *s, struct fetch_msg *f,
 	                          f->msg->keywords, &err) == 0) {
 		f->msg = maildir_mailbox_find_uid(s->box, f->msg->uid);
 		f->seen_set = f->msg != NULL;
+		if (f->seen_set) /* the FLAGS go out with this FETCH */
+			imap_view_note(s, f->seq - 1);
 	}
 }
 
@@ -247,15 +249,11 @@ static void fetch(struct imap_session *s, const struct imap_command *c, const st
 	imap_reply(s, "%s OK %sFetch completed.", c->tag, uid ? "UID " : "");
 }
 
-void imap_cmd_fetch(struct imap_session *s, const struct imap_command *c)
+void imap_do_fetch(struct imap_session *s, const struct imap_command *c,
+                   const struct imap_arg *args, unsigned argc, bool uid)
 {
-	fetch(s, c, &c->args[0], &c->args[1], false);
-}
-
-void imap_cmd_uid(struct imap_session *s, const struct imap_command *c)
-{
-	if (c->argc == 3 && imap_arg_atom_eq(&c->args[0], "FETCH"))
-		fetch(s, c, &c->args[1], &c->args[2], true);
+	if (argc == 2)
+		fetch(s, c, &args[0], &args[1], uid);
 	else
 		imap_reply_bad_args(s, c);
 }

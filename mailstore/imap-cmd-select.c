@@ -18,21 +18,49 @@ void imap_unselect(struct imap_session *s)
 		maildir_mailbox_close(s->box);
 	s->box = NULL;
 	free(s->uids);
+	free(s->vflags);
+	free(s->vkeywords);
 	s->uids = NULL;
+	s->vflags = NULL;
+	s->vkeywords = NULL;
 	s->nuids = 0;
 	s->state = IMAP_STATE_AUTH;
 }
 
-/* Remember the UIDs the client now knows, by sequence number. */
+void imap_view_note(struct imap_session *s, size_t idx)
+{
+	const struct maildir_msg *m =
+	    idx < s->nuids ? maildir_mailbox_find_uid(s->box, s->uids[idx]) : NULL;
+	if (m != NULL) {
+		s->vflags[idx] = m->flags;
+		s->vkeywords[idx] = m->keywords;
+	}
+}
+
+/* Remember the UIDs (and flags) the client now knows, by sequence number. */
 static int snapshot_uids(struct imap_session *s)
 {
-	uint32_t *u = malloc((s->box->count > 0 ? s->box->count : 1) * sizeof(*u));
-	if (u == NULL)
+	size_t n = s->box->count > 0 ? s->box->count : 1;
+	uint32_t *u = malloc(n * sizeof(*u));
+	unsigned *f = malloc(n * sizeof(*f));
+	uint32_t *k = malloc(n * sizeof(*k));
+	if (u == NULL || f == NULL || k == NULL) {
+		free(u);
+		free(f);
+		free(k);
 		return -1;
-	for (size_t i = 0; i < s->box->count; i++)
+	}
+	for (size_t i = 0; i < s->box->count; i++) {
 		u[i] = s->box->msgs[i].uid;
+		f[i] = s->box->msgs[i].flags;
+		k[i] = s->box->msgs[i].keywords;
+	}
 	free(s->uids);
+	free(s->vflags);
+	free(s->vkeywords);
 	s->uids = u;
+	s->vflags = f;
+	s->vkeywords = k;
 	s->nuids = s->box->count;
 	return 0;
 }
@@ -193,4 +221,12 @@ void imap_cmd_check(struct imap_session *s, const struct imap_command *c)
 {
 	imap_selected_sync(s);
 	imap_reply(s, "%s OK Check completed.", c->tag);
+}
+
+void imap_post_command(struct imap_session *s, const struct imap_command *c)
+{
+	/* The untagged updates after each command come with IDLE and the
+	 * other-session notifications (see imap-cmd-idle.c). */
+	(void)s;
+	(void)c;
 }

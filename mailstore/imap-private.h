@@ -36,8 +36,16 @@ struct imap_session {
 	char sep;
 	struct maildir_mailbox *box; /* the selected mailbox */
 	bool readonly;               /* selected with EXAMINE */
-	uint32_t *uids;              /* UIDs by sequence number as the client knows them */
+	/* The client's view of the selected mailbox, by sequence number - 1:
+	 * UIDs and the flags/keywords it was last told (for untagged FETCH
+	 * updates when another session changes them). Kept by
+	 * imap-cmd-select.c (snapshot, sync) and imap_view_note(). */
+	uint32_t *uids;
+	unsigned *vflags;
+	uint32_t *vkeywords;
 	size_t nuids;
+	bool idling;      /* inside IDLE */
+	unsigned enabled; /* ENABLE'd extensions (IMAP_ENABLED_* bits) */
 	struct imap_parser *ps;
 	size_t max_literal;
 	struct buf in, out;
@@ -81,13 +89,36 @@ void imap_cmd_examine(struct imap_session *s, const struct imap_command *c);
 void imap_cmd_close(struct imap_session *s, const struct imap_command *c);
 void imap_cmd_unselect(struct imap_session *s, const struct imap_command *c);
 void imap_cmd_check(struct imap_session *s, const struct imap_command *c);
-/* imap-cmd-fetch.c */
-void imap_cmd_fetch(struct imap_session *s, const struct imap_command *c);
-void imap_cmd_uid(struct imap_session *s, const struct imap_command *c); /* UID FETCH */
+/* The selected-state commands with a UID form share one signature: args
+ * and argc are the arguments after the command name (after "UID FETCH" for
+ * the UID form), uid says which form it is. The table in imap-cmd-basic.c
+ * calls them directly or through "UID <name>". */
+typedef void imap_seq_cmd_fn(struct imap_session *s, const struct imap_command *c,
+                             const struct imap_arg *args, unsigned argc, bool uid);
+imap_seq_cmd_fn imap_do_fetch;   /* imap-cmd-fetch.c */
+imap_seq_cmd_fn imap_do_store;   /* imap-cmd-store.c */
+imap_seq_cmd_fn imap_do_copy;    /* imap-cmd-copy.c: COPY */
+imap_seq_cmd_fn imap_do_move;    /* imap-cmd-copy.c: MOVE */
+imap_seq_cmd_fn imap_do_search;  /* imap-cmd-search.c */
+imap_seq_cmd_fn imap_do_expunge; /* imap-cmd-expunge.c (UID EXPUNGE takes a set) */
+
+/* imap-cmd-append.c */
+void imap_cmd_append(struct imap_session *s, const struct imap_command *c);
+/* imap-cmd-idle.c */
+void imap_cmd_idle(struct imap_session *s, const struct imap_command *c);
+/* imap-cmd-enable.c */
+#define IMAP_ENABLED_UTF8 (1u << 0)
+void imap_cmd_enable(struct imap_session *s, const struct imap_command *c);
 
 /* Sync the selected mailbox and tell the client: EXPUNGE, EXISTS, RECENT. */
 void imap_selected_sync(struct imap_session *s);
 /* Leave the selected state (no expunge). */
 void imap_unselect(struct imap_session *s);
+/* Record that the client was just told the current flags of sequence
+ * number idx + 1 (e.g. by STORE's FETCH), so no later sync repeats them. */
+void imap_view_note(struct imap_session *s, size_t idx);
+/* Run after every command (imap-cmd-basic.c): the untagged updates RFC 3501
+ * 7 allows at that moment (EXPUNGE not after FETCH, STORE or SEARCH). */
+void imap_post_command(struct imap_session *s, const struct imap_command *c);
 
 #endif

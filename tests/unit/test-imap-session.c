@@ -558,7 +558,7 @@ static void test_fetch(void **state)
 	        "1 NIL NIL NIL NIL))",
 	        n1);
 	expect(&s, "j OK Fetch completed.");
-	send_str(&s, "k UID FETCH 3:* UID\r\nl FETCH 1 (FROB)\r\nm UID STORE 1 FLAGS ()\r\n");
+	send_str(&s, "k UID FETCH 3:* UID\r\nl FETCH 1 (FROB)\r\nm UID FROB 1 FLAGS ()\r\n");
 	expect(&s, "* 3 FETCH (UID 3)");
 	expect(&s, "k OK UID Fetch completed.");
 	expect(&s, "l BAD Error in IMAP command FETCH: Invalid arguments.");
