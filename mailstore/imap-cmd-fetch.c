@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "imap-fetch-render.h"
+#include "imap-flags.h"
 #include "mime.h"
 
 #define FETCH_ATTS_MAX  64
@@ -46,38 +47,6 @@ static int load(struct imap_session *s, struct fetch_msg *f)
 		return -1;
 	f->mime = mime_parse(f->text.data != NULL ? f->text.data : "", f->text.len);
 	return f->mime != NULL ? 0 : -1;
-}
-
-static int append_flags(struct imap_session *s, const struct maildir_msg *m, struct buf *out)
-{
-	static const struct {
-		unsigned bit;
-		const char *name;
-	} sys[] = {{MAILDIR_FLAG_REPLIED, "\\Answered"},
-	           {MAILDIR_FLAG_FLAGGED, "\\Flagged"},
-	           {MAILDIR_FLAG_TRASHED, "\\Deleted"},
-	           {MAILDIR_FLAG_SEEN, "\\Seen"},
-	           {MAILDIR_FLAG_DRAFT, "\\Draft"}};
-	const char *sp = "";
-	int r = buf_append_str(out, "FLAGS (");
-	for (size_t i = 0; i < sizeof(sys) / sizeof(sys[0]); i++) {
-		if (m->flags & sys[i].bit) {
-			r |= buf_printf(out, "%s%s", sp, sys[i].name);
-			sp = " ";
-		}
-	}
-	if (m->recent) {
-		r |= buf_printf(out, "%s\\Recent", sp);
-		sp = " ";
-	}
-	for (unsigned i = 0; i < MAILDIR_KEYWORDS_MAX; i++) {
-		const char *kw = (m->keywords >> i) & 1 ? maildir_keyword_name(s->box, i) : NULL;
-		if (kw != NULL) {
-			r |= buf_printf(out, "%s%s", sp, kw);
-			sp = " ";
-		}
-	}
-	return r | buf_append_str(out, ")");
 }
 
 /* BODY[section]<partial> and the RFC822 forms, as a literal. */
@@ -119,7 +88,7 @@ static int append_att(struct imap_session *s, struct fetch_msg *f, const struct 
 	char label[96];
 	switch (a->kind) {
 	case IMAP_FETCH_FLAGS:
-		return append_flags(s, m, out);
+		return imap_flags_render(s->box, m, out);
 	case IMAP_FETCH_UID:
 		return buf_printf(out, "UID %u", (unsigned)m->uid);
 	case IMAP_FETCH_INTERNALDATE: {
@@ -205,7 +174,7 @@ static void fetch_one(struct imap_session *s, struct fetch_msg *f,
 		r = (i > 0 ? buf_append_str(&line, " ") : 0) | append_att(s, f, &atts[i], &line);
 	}
 	if (r == 0 && f->seen_set && !has_flags)
-		r = buf_append_str(&line, " ") | append_flags(s, f->msg, &line);
+		r = buf_append_str(&line, " ") | imap_flags_render(s->box, f->msg, &line);
 	if (r == 0 && buf_append_str(&line, ")") == 0)
 		imap_reply_buf(s, &line);
 	else
