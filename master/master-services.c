@@ -36,6 +36,10 @@ static const struct svc_unix queue_socks[] = {
     {"queue", "queue", 0600, OWN_SMTP},
     {"pickup", "pickup", 0666, OWN_ROOT},
 };
+/* The queue manager connects here to hand remote deliveries to the relay. */
+static const struct svc_unix relay_socks[] = {
+    {"relay", "relay", 0600, OWN_QUEUE},
+};
 
 #define NSOCKS(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -47,6 +51,7 @@ const struct svc_def master_services[] = {
      en_mailstore},
     {"smtpd", "loft-smtpd", smtpd_inet, NULL, 0, smtpd_inet},
     {"queue", "loft-queue", no_inet, queue_socks, NSOCKS(queue_socks), smtpd_inet},
+    {"relay", "loft-relay", no_inet, relay_socks, NSOCKS(relay_socks), smtpd_inet},
 };
 const size_t master_n_services = sizeof(master_services) / sizeof(master_services[0]);
 
