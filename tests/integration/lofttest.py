@@ -78,6 +78,7 @@ SERVICES = {
                                      "smtp", "submission", "submissions"}),
     "smtpd": ("loft-smtpd", {"smtp", "submission", "submissions"}),
     "queue": ("loft-queue", {"smtp", "submission", "submissions"}),
+    "relay": ("loft-relay", {"smtp", "submission", "submissions"}),
 }
 
 SYSTEM_USERS = ["loft-login", "loft-smtp", "loft-queue"]
