@@ -107,12 +107,26 @@ static const char *special_attr(struct imap_session *s, const char *name)
 	return NULL;
 }
 
+/* A mailbox name as an astring: a bare atom when every byte may be one
+ * (as Dovecot writes them, e.g. INBOX or Work/2026), else quoted or a
+ * literal. */
+static int append_mailbox(struct buf *out, const char *name)
+{
+	size_t len = strlen(name);
+	bool atom = len > 0;
+	for (size_t i = 0; i < len && atom; i++) {
+		unsigned char ch = (unsigned char)name[i];
+		atom = ch > 0x20 && ch < 0x7f && strchr("(){%*\"\\", ch) == NULL;
+	}
+	return atom ? buf_append(out, name, len) : imap_append_nstring(out, name, len);
+}
+
 static void list_line(struct imap_session *s, const char *verb, const char *attrs, const char *name)
 {
 	struct buf line;
 	buf_init(&line, 0);
 	if (buf_printf(&line, "* %s (%s) \"%c\" ", verb, attrs, s->sep) < 0 ||
-	    imap_append_nstring(&line, name, strlen(name)) < 0)
+	    append_mailbox(&line, name) < 0)
 		s->dead = true;
 	else
 		imap_reply_buf(s, &line);
@@ -453,7 +467,7 @@ void imap_cmd_status(struct imap_session *s, const struct imap_command *c)
 		struct buf line;
 		buf_init(&line, 0);
 		int r = buf_append_str(&line, "* STATUS ");
-		r |= imap_append_nstring(&line, name, strlen(name));
+		r |= append_mailbox(&line, name);
 		r |= buf_append_str(&line, " (");
 		for (unsigned i = 0; i < items->count && r == 0; i++) {
 			uint64_t v;

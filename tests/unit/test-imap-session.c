@@ -212,12 +212,12 @@ static void test_autocreate_list(void **state)
 	start_at(fx, &s, root, NULL);
 	expect(&s, LOGGED_IN);
 	send_str(&s, "a LIST \"\" *\r\n");
-	expect(&s, "* LIST (\\HasNoChildren) \"/\" \"INBOX\"");
-	expect(&s, "* LIST (\\HasNoChildren \\Archive) \"/\" \"Archive\"");
-	expect(&s, "* LIST (\\HasNoChildren \\Drafts) \"/\" \"Drafts\"");
-	expect(&s, "* LIST (\\HasNoChildren \\Junk) \"/\" \"Junk\"");
-	expect(&s, "* LIST (\\HasNoChildren \\Sent) \"/\" \"Sent\"");
-	expect(&s, "* LIST (\\HasNoChildren \\Trash) \"/\" \"Trash\"");
+	expect(&s, "* LIST (\\HasNoChildren) \"/\" INBOX");
+	expect(&s, "* LIST (\\HasNoChildren \\Archive) \"/\" Archive");
+	expect(&s, "* LIST (\\HasNoChildren \\Drafts) \"/\" Drafts");
+	expect(&s, "* LIST (\\HasNoChildren \\Junk) \"/\" Junk");
+	expect(&s, "* LIST (\\HasNoChildren \\Sent) \"/\" Sent");
+	expect(&s, "* LIST (\\HasNoChildren \\Trash) \"/\" Trash");
 	expect(&s, "a OK List completed.");
 	logout(&s);
 	struct stat st;
@@ -247,28 +247,28 @@ static void test_list_patterns(void **state)
 	send_str(&s, "b CREATE x/\r\n");
 	expect(&s, "b OK Create completed.");
 	send_str(&s, "c LIST \"\" %\r\n");
-	expect(&s, "* LIST (\\HasNoChildren) \"/\" \"INBOX\"");
-	expect(&s, "* LIST (\\Noselect \\HasChildren) \"/\" \"a\"");
-	expect(&s, "* LIST (\\HasNoChildren) \"/\" \"x\"");
+	expect(&s, "* LIST (\\HasNoChildren) \"/\" INBOX");
+	expect(&s, "* LIST (\\Noselect \\HasChildren) \"/\" a");
+	expect(&s, "* LIST (\\HasNoChildren) \"/\" x");
 	expect(&s, "c OK List completed.");
 	send_str(&s, "d LIST \"\" *\r\n");
-	expect(&s, "* LIST (\\HasNoChildren) \"/\" \"INBOX\"");
-	expect(&s, "* LIST (\\Noselect \\HasChildren) \"/\" \"a\"");
-	expect(&s, "* LIST (\\Noselect \\HasChildren) \"/\" \"a/b\"");
-	expect(&s, "* LIST (\\HasNoChildren) \"/\" \"a/b/c\"");
-	expect(&s, "* LIST (\\HasNoChildren) \"/\" \"x\"");
+	expect(&s, "* LIST (\\HasNoChildren) \"/\" INBOX");
+	expect(&s, "* LIST (\\Noselect \\HasChildren) \"/\" a");
+	expect(&s, "* LIST (\\Noselect \\HasChildren) \"/\" a/b");
+	expect(&s, "* LIST (\\HasNoChildren) \"/\" a/b/c");
+	expect(&s, "* LIST (\\HasNoChildren) \"/\" x");
 	expect(&s, "d OK List completed.");
 	send_str(&s, "e LIST a/ %\r\n");
-	expect(&s, "* LIST (\\Noselect \\HasChildren) \"/\" \"a/b\"");
+	expect(&s, "* LIST (\\Noselect \\HasChildren) \"/\" a/b");
 	expect(&s, "e OK List completed.");
 	send_str(&s, "f LIST \"\" \"\"\r\n");
 	expect(&s, "* LIST (\\Noselect) \"/\" \"\"");
 	expect(&s, "f OK List completed.");
 	send_str(&s, "g LIST \"\" inbox\r\n");
-	expect(&s, "* LIST (\\HasNoChildren) \"/\" \"INBOX\"");
+	expect(&s, "* LIST (\\HasNoChildren) \"/\" INBOX");
 	expect(&s, "g OK List completed.");
 	send_str(&s, "h LIST \"\" *c\r\n");
-	expect(&s, "* LIST (\\HasNoChildren) \"/\" \"a/b/c\"");
+	expect(&s, "* LIST (\\HasNoChildren) \"/\" a/b/c");
 	expect(&s, "h OK List completed.");
 	send_str(&s, "i LIST \"\" %c\r\n");
 	expect(&s, "i OK List completed.");
@@ -281,7 +281,7 @@ static void test_list_patterns(void **state)
 	expect(&s, "k NO Invalid mailbox name: not modified UTF-7");
 	send_str(&s, "l CREATE &AOk-t\r\nm LIST \"\" &*\r\n");
 	expect(&s, "l OK Create completed.");
-	expect(&s, "* LIST (\\HasNoChildren) \"/\" \"&AOk-t\"");
+	expect(&s, "* LIST (\\HasNoChildren) \"/\" &AOk-t");
 	expect(&s, "m OK List completed.");
 	logout(&s);
 }
@@ -304,9 +304,9 @@ static void test_manage(void **state)
 	send_str(&s, "f RENAME Work Play\r\n");
 	expect(&s, "f OK Rename completed.");
 	send_str(&s, "g LIST \"\" *\r\n");
-	expect(&s, "* LIST (\\HasNoChildren) \"/\" \"INBOX\"");
-	expect(&s, "* LIST (\\HasChildren) \"/\" \"Play\"");
-	expect(&s, "* LIST (\\HasNoChildren) \"/\" \"Play/Sub\"");
+	expect(&s, "* LIST (\\HasNoChildren) \"/\" INBOX");
+	expect(&s, "* LIST (\\HasChildren) \"/\" Play");
+	expect(&s, "* LIST (\\HasNoChildren) \"/\" Play/Sub");
 	expect(&s, "g OK List completed.");
 	send_str(&s, "h RENAME Nope X\r\n");
 	expect(&s, "h NO [NONEXISTENT] Mailbox doesn't exist: Nope");
@@ -323,12 +323,12 @@ static void test_manage(void **state)
 	send_str(&s, "n SUBSCRIBE Gone\r\n");
 	expect(&s, "n NO [NONEXISTENT] Mailbox doesn't exist: Gone");
 	send_str(&s, "o LSUB \"\" *\r\n");
-	expect(&s, "* LSUB () \"/\" \"Play\"");
+	expect(&s, "* LSUB () \"/\" Play");
 	expect(&s, "o OK Lsub completed.");
 	send_str(&s, "p DELETE Play\r\n");
 	expect(&s, "p OK Delete completed.");
 	send_str(&s, "q LSUB \"\" *\r\n");
-	expect(&s, "* LSUB (\\Noselect) \"/\" \"Play\"");
+	expect(&s, "* LSUB (\\Noselect) \"/\" Play");
 	expect(&s, "q OK Lsub completed.");
 	send_str(&s, "r UNSUBSCRIBE Play\r\n");
 	expect(&s, "r OK Unsubscribe completed.");
@@ -343,7 +343,7 @@ static void test_inbox_rename_status(void **state)
 	struct sess s;
 	start(fx, &s);
 	send_str(&s, "a STATUS INBOX (MESSAGES RECENT UIDNEXT UIDVALIDITY UNSEEN)\r\n");
-	expectf(&s, "* STATUS \"INBOX\" (MESSAGES 3 RECENT 3 UIDNEXT 4 UIDVALIDITY %u UNSEEN 3)",
+	expectf(&s, "* STATUS INBOX (MESSAGES 3 RECENT 3 UIDNEXT 4 UIDVALIDITY %u UNSEEN 3)",
 	        fx->uidvalidity);
 	expect(&s, "a OK Status completed.");
 	send_str(&s, "b STATUS Nope (MESSAGES)\r\n");
@@ -351,10 +351,10 @@ static void test_inbox_rename_status(void **state)
 	send_str(&s, "c RENAME INBOX Old\r\n");
 	expect(&s, "c OK Rename completed.");
 	send_str(&s, "d STATUS Old (MESSAGES UIDNEXT)\r\n");
-	expect(&s, "* STATUS \"Old\" (MESSAGES 3 UIDNEXT 4)");
+	expect(&s, "* STATUS Old (MESSAGES 3 UIDNEXT 4)");
 	expect(&s, "d OK Status completed.");
 	send_str(&s, "e STATUS inbox (MESSAGES)\r\n");
-	expect(&s, "* STATUS \"INBOX\" (MESSAGES 0)");
+	expect(&s, "* STATUS INBOX (MESSAGES 0)");
 	expect(&s, "e OK Status completed.");
 	logout(&s);
 }
@@ -416,7 +416,7 @@ static void test_select_recent(void **state)
 	expect(&s, "* OK [UIDNEXT 5] Predicted next UID");
 	expect(&s, "a OK [READ-WRITE] Select completed.");
 	send_str(&s, "b STATUS INBOX (recent Messages)\r\n");
-	expect(&s, "* STATUS \"INBOX\" (RECENT 0 MESSAGES 4)");
+	expect(&s, "* STATUS INBOX (RECENT 0 MESSAGES 4)");
 	expect(&s, "b OK Status completed.");
 	send_str(&s, "c CLOSE\r\n");
 	expect(&s, "c OK Close completed.");
@@ -463,7 +463,7 @@ static void test_select_empty_close_expunges(void **state)
 	expect(&s, "a OK [READ-ONLY] Examine completed.");
 	expect(&s, "b OK Close completed.");
 	send_str(&s, "c STATUS INBOX (MESSAGES)\r\n");
-	expect(&s, "* STATUS \"INBOX\" (MESSAGES 3)");
+	expect(&s, "* STATUS INBOX (MESSAGES 3)");
 	expect(&s, "c OK Status completed.");
 	send_str(&s, "d SELECT INBOX\r\ne CLOSE\r\n");
 	for (int i = 0; i < 7; i++)
@@ -471,7 +471,7 @@ static void test_select_empty_close_expunges(void **state)
 	expect(&s, "d OK [READ-WRITE] Select completed.");
 	expect(&s, "e OK Close completed.");
 	send_str(&s, "f STATUS INBOX (MESSAGES)\r\n");
-	expect(&s, "* STATUS \"INBOX\" (MESSAGES 2)");
+	expect(&s, "* STATUS INBOX (MESSAGES 2)");
 	expect(&s, "f OK Status completed.");
 	logout(&s);
 }
