@@ -271,6 +271,8 @@ const struct cfg_key cfg_schema[] = {
 	 "longest IMAP command line after login", NULL},
 	{"imap_idle_timeout", CFG_TIME, "30m",
 	 "disconnect idle IMAP sessions after this", NULL},
+	{"imap_idle_notify_interval", CFG_TIME, "2m",
+	 "send \"* OK Still here\" this often during IDLE", NULL},
 	{"pop3_idle_timeout", CFG_TIME, "10m",
 	 "disconnect idle POP3 sessions after this", NULL},
 	/* SMTP and the queue */

@@ -133,8 +133,12 @@ void imap_command_run(struct imap_session *s, const struct imap_command *c)
 	} else if (cmd->nargs >= 0 && c->argc != (unsigned)cmd->nargs) {
 		imap_reply_bad_args(s, c);
 	} else {
+		/* imap_reply runs imap_post_command just before this command's
+		 * tagged OK/NO, so the untagged updates precede it */
+		s->cmd = c;
+		s->cmd_synced = false;
 		cmd->fn(s, c);
-		imap_post_command(s, c);
+		s->cmd = NULL;
 		return;
 	}
 	if (++s->bad >= IMAP_MAX_BAD) {

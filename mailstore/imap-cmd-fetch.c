@@ -34,8 +34,15 @@ static int load(struct imap_session *s, struct fetch_msg *f)
 		return 0;
 	int fd;
 	const char *err;
-	if (maildir_msg_open(s->box, f->msg->uid, &fd, &err) != 0)
+	uint32_t uid = f->msg->uid;
+	int r = maildir_msg_open(s->box, uid, &fd, &err);
+	/* opening may resync the mailbox, which moves box->msgs */
+	f->msg = maildir_mailbox_find_uid(s->box, uid);
+	if (r != 0 || f->msg == NULL) {
+		if (r == 0)
+			close(fd);
 		return -1;
+	}
 	char chunk[65536];
 	ssize_t n;
 	while ((n = read(fd, chunk, sizeof(chunk))) > 0) {
@@ -165,6 +172,7 @@ static void fetch_one(struct imap_session *s, struct fetch_msg *f,
 	mark_seen(s, f, atts, n);
 	if (f->msg == NULL)
 		return;
+	uint32_t uid = f->msg->uid; /* f->msg may go stale or NULL on a resync */
 	struct buf line;
 	buf_init(&line, 0);
 	bool has_flags = false;
@@ -173,12 +181,12 @@ static void fetch_one(struct imap_session *s, struct fetch_msg *f,
 		has_flags |= atts[i].kind == IMAP_FETCH_FLAGS;
 		r = (i > 0 ? buf_append_str(&line, " ") : 0) | append_att(s, f, &atts[i], &line);
 	}
-	if (r == 0 && f->seen_set && !has_flags)
+	if (r == 0 && f->seen_set && !has_flags && f->msg != NULL)
 		r = buf_append_str(&line, " ") | imap_flags_render(s->box, f->msg, &line);
 	if (r == 0 && buf_append_str(&line, ")") == 0)
 		imap_reply_buf(s, &line);
 	else
-		imap_log(s, LOG_ERR, "FETCH of UID %u failed", (unsigned)f->msg->uid);
+		imap_log(s, LOG_ERR, "FETCH of UID %u failed", (unsigned)uid);
 	buf_free(&line);
 }
 

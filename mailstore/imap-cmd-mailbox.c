@@ -133,10 +133,13 @@ static void list_line(struct imap_session *s, const char *verb, const char *attr
 	buf_free(&line);
 }
 
-/* Parents that are not folders themselves but have matching children:
- * (\Noselect \HasChildren), once each. */
-static void list_parents(struct imap_session *s, const char *pat, char **names, size_t n,
-                         const char *name, char ***done, size_t *ndone)
+/* Parents of name that match pat but are not in names themselves answer
+ * once each with attrs: LIST's folders that exist only as a prefix
+ * (\Noselect \HasChildren), and LSUB's unsubscribed parents of a
+ * subscribed name when "%" stops above it (RFC 3501 6.3.9: \Noselect). */
+static void parent_lines(struct imap_session *s, const char *verb, const char *attrs,
+                         const char *pat, char **names, size_t n, const char *name, char ***done,
+                         size_t *ndone)
 {
 	for (const char *p = strchr(name, s->sep); p != NULL; p = strchr(p + 1, s->sep)) {
 		char *parent = strndup(name, (size_t)(p - name));
@@ -153,7 +156,7 @@ static void list_parents(struct imap_session *s, const char *pat, char **names, 
 			free(parent);
 			continue;
 		}
-		list_line(s, "LIST", "\\Noselect \\HasChildren", parent);
+		list_line(s, verb, attrs, parent);
 		(*done)[(*ndone)++] = parent;
 	}
 }
@@ -214,7 +217,8 @@ void imap_cmd_list(struct imap_session *s, const struct imap_command *c)
 	char **done = NULL;
 	size_t ndone = 0;
 	for (int i = 0; i < n && !s->dead; i++) {
-		list_parents(s, pat, names, (size_t)n, names[i], &done, &ndone);
+		parent_lines(s, "LIST", "\\Noselect \\HasChildren", pat, names, (size_t)n, names[i],
+		             &done, &ndone);
 		if (!name_match(pat, names[i], s->sep))
 			continue;
 		const char *sp = special_attr(s, names[i]);
@@ -246,12 +250,18 @@ void imap_cmd_lsub(struct imap_session *s, const struct imap_command *c)
 		free(pat);
 		return;
 	}
+	char **parents = NULL; /* parents already answered */
+	size_t nparents = 0;
 	for (int i = 0; i < n; i++) {
 		if (name_match(pat, names[i], s->sep))
 			list_line(s, "LSUB",
 			          maildir_folder_exists(&s->store, names[i]) ? "" : "\\Noselect",
 			          names[i]);
+		else
+			parent_lines(s, "LSUB", "\\Noselect", pat, names, (size_t)n, names[i],
+			             &parents, &nparents);
 	}
+	maildir_names_free(parents, nparents);
 	if (!empty)
 		maildir_names_free(names, (size_t)n);
 	free(pat);

@@ -1,13 +1,16 @@
 /* imap-cmd-select.c: entering and leaving the selected state of the IMAP
  * session: SELECT and EXAMINE with every RFC 3501 response, CLOSE (expunges
- * \Deleted unless read-only), UNSELECT, CHECK, and the sync that tells the
- * client about new and vanished messages (NOOP, CHECK). */
+ * \Deleted unless read-only), UNSELECT, CHECK, and the sync that keeps the
+ * client's view (s->uids, vflags, vkeywords) in step with the mailbox:
+ * EXPUNGE, FLAGS, FETCH (FLAGS), EXISTS and RECENT before each command's
+ * tagged completion, during IDLE, and after an expunge. */
 #include "imap-private.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
 
+#include "imap-flags.h"
 #include "maildir-private.h"
 
 #define SYSTEM_FLAGS "\\Answered \\Flagged \\Deleted \\Seen \\Draft"
@@ -24,6 +27,9 @@ void imap_unselect(struct imap_session *s)
 	s->vflags = NULL;
 	s->vkeywords = NULL;
 	s->nuids = 0;
+	s->vcap = 0;
+	s->vmax_uid = 0;
+	s->vkeyword_count = 0;
 	s->state = IMAP_STATE_AUTH;
 }
 
@@ -37,31 +43,46 @@ void imap_view_note(struct imap_session *s, size_t idx)
 	}
 }
 
+/* Room for n entries in the view's three arrays. 0 or -1. */
+static int view_reserve(struct imap_session *s, size_t n)
+{
+	if (n <= s->vcap && s->uids != NULL)
+		return 0;
+	size_t cap = n > 16 ? n : 16;
+	uint32_t *u = realloc(s->uids, cap * sizeof(*u));
+	if (u != NULL)
+		s->uids = u;
+	unsigned *f = u != NULL ? realloc(s->vflags, cap * sizeof(*f)) : NULL;
+	if (f != NULL)
+		s->vflags = f;
+	uint32_t *k = f != NULL ? realloc(s->vkeywords, cap * sizeof(*k)) : NULL;
+	if (k == NULL)
+		return -1;
+	s->vkeywords = k;
+	s->vcap = cap;
+	return 0;
+}
+
+static void view_set(struct imap_session *s, size_t i, const struct maildir_msg *m)
+{
+	s->uids[i] = m->uid;
+	s->vflags[i] = m->flags;
+	s->vkeywords[i] = m->keywords;
+	if (m->uid > s->vmax_uid)
+		s->vmax_uid = m->uid;
+}
+
 /* Remember the UIDs (and flags) the client now knows, by sequence number. */
 static int snapshot_uids(struct imap_session *s)
 {
-	size_t n = s->box->count > 0 ? s->box->count : 1;
-	uint32_t *u = malloc(n * sizeof(*u));
-	unsigned *f = malloc(n * sizeof(*f));
-	uint32_t *k = malloc(n * sizeof(*k));
-	if (u == NULL || f == NULL || k == NULL) {
-		free(u);
-		free(f);
-		free(k);
+	if (view_reserve(s, s->box->count) < 0)
 		return -1;
-	}
-	for (size_t i = 0; i < s->box->count; i++) {
-		u[i] = s->box->msgs[i].uid;
-		f[i] = s->box->msgs[i].flags;
-		k[i] = s->box->msgs[i].keywords;
-	}
-	free(s->uids);
-	free(s->vflags);
-	free(s->vkeywords);
-	s->uids = u;
-	s->vflags = f;
-	s->vkeywords = k;
+	s->vmax_uid = 0;
+	for (size_t i = 0; i < s->box->count; i++)
+		view_set(s, i, &s->box->msgs[i]);
 	s->nuids = s->box->count;
+	s->vuidvalidity = s->box->uidvalidity;
+	s->cmd_synced = true; /* SELECT told everything */
 	return 0;
 }
 
@@ -77,7 +98,9 @@ static int flags_line(struct imap_session *s, struct buf *b, const char *head, c
 	return r < 0 ? -1 : buf_append_str(b, tail);
 }
 
-static void select_responses(struct imap_session *s, size_t recent)
+/* "* FLAGS" and "* OK [PERMANENTFLAGS": at SELECT, and again whenever the
+ * mailbox gained keywords the client has not heard of. */
+static void flags_responses(struct imap_session *s)
 {
 	struct buf b;
 	buf_init(&b, 0);
@@ -89,6 +112,12 @@ static void select_responses(struct imap_session *s, size_t recent)
 	else if (flags_line(s, &b, "* OK [PERMANENTFLAGS ", " \\*)] Flags permitted.") == 0)
 		imap_reply_buf(s, &b);
 	buf_free(&b);
+	s->vkeyword_count = s->box->keyword_count;
+}
+
+static void select_responses(struct imap_session *s, size_t recent)
+{
+	flags_responses(s);
 	imap_reply(s, "* %zu EXISTS", s->box->count);
 	imap_reply(s, "* %zu RECENT", recent);
 	for (size_t i = 0; i < s->box->count; i++) {
@@ -166,31 +195,151 @@ void imap_cmd_examine(struct imap_session *s, const struct imap_command *c)
 	do_select(s, c, true);
 }
 
-void imap_selected_sync(struct imap_session *s)
+/* What the sync may tell at the end of command c (NULL: none running). */
+struct sync_opts {
+	bool expunge;  /* EXPUNGE allowed (RFC 3501 7.4.1: not during FETCH,
+	                  STORE or SEARCH; their UID forms are fine) */
+	bool send_uid; /* a UID command: untagged FETCH carries the UID too */
+};
+
+static struct sync_opts sync_opts_for(const struct imap_command *c)
+{
+	struct sync_opts o = {.expunge = true};
+	if (c == NULL)
+		return o;
+	if (strcmp(c->name, "UID") == 0)
+		o.send_uid = true;
+	else if (strcmp(c->name, "FETCH") == 0 || strcmp(c->name, "STORE") == 0 ||
+	         strcmp(c->name, "SEARCH") == 0)
+		o.expunge = false;
+	return o;
+}
+
+/* "* n EXPUNGE" for view entries gone from the mailbox, highest first so
+ * each number is still the client's when it hears it, and drop them. Both
+ * lists are sorted by UID: one merge pass from the end. */
+static void sync_expunges(struct imap_session *s)
+{
+	const struct maildir_msg *m = s->box->msgs;
+	size_t k = s->box->count, gone = 0;
+	for (size_t i = s->nuids; i-- > 0;) {
+		while (k > 0 && m[k - 1].uid > s->uids[i])
+			k--;
+		if (k == 0 || m[k - 1].uid != s->uids[i]) {
+			imap_reply(s, "* %zu EXPUNGE", i + 1);
+			s->uids[i] = 0; /* UIDs start at 1: 0 marks the hole */
+			gone++;
+		}
+	}
+	if (gone == 0)
+		return;
+	size_t j = 0;
+	for (size_t i = 0; i < s->nuids; i++) {
+		if (s->uids[i] == 0)
+			continue;
+		s->uids[j] = s->uids[i];
+		s->vflags[j] = s->vflags[i];
+		s->vkeywords[j] = s->vkeywords[i];
+		j++;
+	}
+	s->nuids = j;
+}
+
+/* "* n FETCH (FLAGS ...)" for known messages whose flags or keywords differ
+ * from what the client was told; entries already gone (EXPUNGE withheld)
+ * keep their number and say nothing. Returns how many are \Recent. */
+static size_t sync_flags(struct imap_session *s, bool send_uid)
+{
+	const struct maildir_msg *m = s->box->msgs;
+	size_t k = 0, recent = 0;
+	struct buf line;
+	buf_init(&line, 0);
+	for (size_t i = 0; i < s->nuids && !s->dead; i++) {
+		while (k < s->box->count && m[k].uid < s->uids[i])
+			k++;
+		if (k == s->box->count || m[k].uid != s->uids[i])
+			continue;
+		recent += m[k].recent != 0;
+		if (m[k].flags == s->vflags[i] && m[k].keywords == s->vkeywords[i])
+			continue;
+		buf_reset(&line);
+		int r = buf_printf(&line, "* %zu FETCH (", i + 1);
+		if (send_uid)
+			r |= buf_printf(&line, "UID %u ", (unsigned)m[k].uid);
+		r |= imap_flags_render(s->box, &m[k], &line) | buf_append_str(&line, ")");
+		if (r == 0)
+			imap_reply_buf(s, &line);
+		s->vflags[i] = m[k].flags;
+		s->vkeywords[i] = m[k].keywords;
+	}
+	buf_free(&line);
+	return recent;
+}
+
+/* Append messages with UIDs above any the client knows; their count. */
+static size_t sync_new(struct imap_session *s, size_t *recent)
+{
+	const struct maildir_msg *m = s->box->msgs;
+	size_t lo = 0, hi = s->box->count;
+	while (lo < hi) { /* first UID above vmax_uid */
+		size_t mid = lo + (hi - lo) / 2;
+		if (m[mid].uid <= s->vmax_uid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	size_t n = s->box->count - lo;
+	if (n == 0)
+		return 0;
+	if (view_reserve(s, s->nuids + n) < 0) {
+		s->dead = true;
+		return 0;
+	}
+	for (size_t i = lo; i < s->box->count; i++) {
+		view_set(s, s->nuids++, &m[i]);
+		*recent += m[i].recent != 0;
+	}
+	return n;
+}
+
+/* Bring the client's view up to date and tell it what changed: EXPUNGE
+ * (when allowed), FLAGS for new keywords, FETCH for changed flags, EXISTS
+ * and RECENT for new messages. Cheap when nothing changed: the mailbox sync
+ * only compares stamps, the rest is one pass over the view. */
+static void view_sync(struct imap_session *s, struct sync_opts o)
 {
 	const char *err;
+	if (s->state != IMAP_STATE_SELECTED || s->box == NULL || s->dead)
+		return;
 	if (maildir_mailbox_sync(s->box, &err) < 0) {
 		imap_log(s, LOG_ERR, "Sync of %s failed: %s", s->box->name, err);
 		return;
 	}
-	/* Vanished messages, highest sequence first so each number is still
-	 * the client's when it hears it. */
-	for (size_t i = s->nuids; i-- > 0;) {
-		if (maildir_mailbox_find_uid(s->box, s->uids[i]) == NULL)
-			imap_reply(s, "* %zu EXPUNGE", i + 1);
+	if (s->box->uidvalidity != s->vuidvalidity) {
+		/* every UID the client holds is meaningless now (Dovecot does
+		 * the same) */
+		imap_reply(s, "* BYE Mailbox UIDVALIDITY changed");
+		(void)imap_flush(s);
+		imap_log(s, LOG_WARNING, "UIDVALIDITY of %s changed", s->box->name);
+		s->dead = true;
+		return;
 	}
-	size_t kept = 0;
-	for (size_t i = 0; i < s->nuids; i++)
-		kept += maildir_mailbox_find_uid(s->box, s->uids[i]) != NULL;
-	if (s->box->count != kept || kept != s->nuids) {
-		size_t recent = 0;
-		for (size_t i = 0; i < s->box->count; i++)
-			recent += s->box->msgs[i].recent != 0;
-		imap_reply(s, "* %zu EXISTS", s->box->count);
+	if (o.expunge)
+		sync_expunges(s);
+	if (s->box->keyword_count > s->vkeyword_count)
+		flags_responses(s);
+	size_t recent = sync_flags(s, o.send_uid);
+	if (sync_new(s, &recent) > 0) {
+		imap_reply(s, "* %zu EXISTS", s->nuids);
 		imap_reply(s, "* %zu RECENT", recent);
 	}
-	if (snapshot_uids(s) < 0)
-		s->dead = true;
+}
+
+void imap_selected_sync(struct imap_session *s)
+{
+	view_sync(s, sync_opts_for(s->cmd));
+	if (s->cmd != NULL)
+		s->cmd_synced = true;
 }
 
 void imap_cmd_close(struct imap_session *s, const struct imap_command *c)
@@ -217,16 +366,18 @@ void imap_cmd_unselect(struct imap_session *s, const struct imap_command *c)
 	imap_reply(s, "%s OK Unselect completed.", c->tag);
 }
 
+/* The sync itself runs before the tagged line (imap_post_command). */
 void imap_cmd_check(struct imap_session *s, const struct imap_command *c)
 {
-	imap_selected_sync(s);
 	imap_reply(s, "%s OK Check completed.", c->tag);
 }
 
 void imap_post_command(struct imap_session *s, const struct imap_command *c)
 {
-	/* The untagged updates after each command come with IDLE and the
-	 * other-session notifications (see imap-cmd-idle.c). */
-	(void)s;
-	(void)c;
+	/* LOGOUT has said BYE; SELECT/EXAMINE (snapshot) and NOOP/EXPUNGE
+	 * (imap_selected_sync) have synced already during this command */
+	if (s->cmd_synced || strcmp(c->name, "LOGOUT") == 0)
+		return;
+	view_sync(s, sync_opts_for(c));
+	s->cmd_synced = true;
 }

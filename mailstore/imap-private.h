@@ -17,7 +17,7 @@
 #define IMAP_MAX_BAD      20      /* bad commands before we disconnect (Dovecot: 20) */
 #define IMAP_OUT_FLUSH    65536   /* flush output once this much is queued */
 #define IMAP_DEFAULT_IDLE 1800000 /* ms (30 min), when no config is given */
-#define IMAP_CAPABILITY   "IMAP4rev1 LITERAL+ ID NAMESPACE UNSELECT CHILDREN SPECIAL-USE"
+#define IMAP_CAPABILITY   "IMAP4rev1 LITERAL+ ID ENABLE IDLE NAMESPACE UNSELECT CHILDREN SPECIAL-USE UIDPLUS MOVE"
 
 enum imap_state {
 	IMAP_STATE_AUTH = 1 << 0,
@@ -44,6 +44,14 @@ struct imap_session {
 	unsigned *vflags;
 	uint32_t *vkeywords;
 	size_t nuids;
+	size_t vcap;             /* entries allocated in uids/vflags/vkeywords */
+	uint32_t vmax_uid;       /* highest UID the client has heard of */
+	uint32_t vuidvalidity;   /* UIDVALIDITY the view belongs to */
+	unsigned vkeyword_count; /* keywords the client was told in "* FLAGS" */
+	/* The command being run (imap_command_run) until its tagged OK/NO goes
+	 * out; the untagged updates are inserted right before that line. */
+	const struct imap_command *cmd;
+	bool cmd_synced;  /* this command already sent its updates */
 	bool idling;      /* inside IDLE */
 	unsigned enabled; /* ENABLE'd extensions (IMAP_ENABLED_* bits) */
 	struct imap_parser *ps;
@@ -117,8 +125,9 @@ void imap_unselect(struct imap_session *s);
 /* Record that the client was just told the current flags of sequence
  * number idx + 1 (e.g. by STORE's FETCH), so no later sync repeats them. */
 void imap_view_note(struct imap_session *s, size_t idx);
-/* Run after every command (imap-cmd-basic.c): the untagged updates RFC 3501
- * 7 allows at that moment (EXPUNGE not after FETCH, STORE or SEARCH). */
+/* Run right before the tagged OK/NO of every command (imap_reply notices
+ * that line): the untagged updates RFC 3501 7 allows at that moment
+ * (EXPUNGE not after FETCH, STORE or SEARCH without UID). */
 void imap_post_command(struct imap_session *s, const struct imap_command *c);
 
 #endif

@@ -6,6 +6,7 @@
 #include "imap-private.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -48,14 +49,51 @@ static void reply_end(struct imap_session *s, int r)
 		(void)imap_flush(s);
 }
 
+/* Is p[0..len) the tagged OK or NO that completes the running command?
+ * (Tags cannot be "*" or "+" nor contain a space, so no untagged or
+ * continuation line looks like one; BAD gets no updates.) */
+static bool completes_command(const struct imap_session *s, const char *p, size_t len)
+{
+	if (s->cmd == NULL)
+		return false;
+	size_t tl = strlen(s->cmd->tag);
+	if (len < tl + 3 || memcmp(p, s->cmd->tag, tl) != 0 || p[tl] != ' ')
+		return false;
+	p += tl + 1;
+	len -= tl + 1;
+	return (memcmp(p, "OK", 2) == 0 || memcmp(p, "NO", 2) == 0) && (len == 2 || p[2] == ' ');
+}
+
+/* The untagged updates go out right before the completion line. */
+static void before_completion(struct imap_session *s)
+{
+	const struct imap_command *c = s->cmd;
+	s->cmd = NULL; /* once per command, and no recursion */
+	imap_post_command(s, c);
+}
+
 void imap_reply(struct imap_session *s, const char *fmt, ...)
 {
 	if (s->dead)
 		return;
+	size_t start = s->out.len;
 	va_list ap;
 	va_start(ap, fmt);
 	int r = buf_vprintf(&s->out, fmt, ap);
 	va_end(ap);
+	if (r == 0 && completes_command(s, s->out.data + start, s->out.len - start)) {
+		/* take the line back out, add the updates, put it after them */
+		struct buf line;
+		buf_init(&line, 0);
+		r = buf_append(&line, s->out.data + start, s->out.len - start);
+		s->out.len = start;
+		s->out.data[start] = '\0';
+		if (r == 0) {
+			before_completion(s);
+			r = s->dead ? -1 : buf_append(&s->out, line.data, line.len);
+		}
+		buf_free(&line);
+	}
 	reply_end(s, r);
 }
 
@@ -63,7 +101,10 @@ void imap_reply_buf(struct imap_session *s, const struct buf *line)
 {
 	if (s->dead)
 		return;
-	reply_end(s, buf_append(&s->out, line->data, line->len));
+	if (completes_command(s, line->data, line->len))
+		before_completion(s);
+	if (!s->dead)
+		reply_end(s, buf_append(&s->out, line->data, line->len));
 }
 
 /* Read more input into s->in within the idle timeout: 1 got bytes, 0 end. */
@@ -141,13 +182,26 @@ static void serve(struct imap_session *s)
 	}
 }
 
-/* Open the store; on the first login (no Maildir yet) create INBOX and the
+/* True once per Maildir: the first IMAP login creates the marker file.
+ * Deliveries before that login (LMTP creates the Maildir) don't count, so
+ * the folders still appear; a folder the user deletes later stays deleted. */
+static bool first_login(const char *maildir)
+{
+	char path[4096];
+	if ((size_t)snprintf(path, sizeof(path), "%s/loft-autocreated", maildir) >= sizeof(path))
+		return false;
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return false;
+	close(fd);
+	return true;
+}
+
+/* Open the store, create INBOX if needed and, on the first IMAP login, the
  * mailbox_autocreate folders. */
 static int init_store(struct imap_session *s, const char **error_r)
 {
 	s->sep = '/';
-	struct stat st;
-	bool first = stat(s->env->maildir, &st) < 0 && errno == ENOENT;
 	if (s->env->cfg != NULL && config_str(s->env->cfg, "mail_hierarchy_separator")[0] == '.')
 		s->sep = '.';
 	if (maildir_store_init(&s->store, s->env->maildir, s->sep, NULL, error_r) < 0)
@@ -160,7 +214,7 @@ static int init_store(struct imap_session *s, const char **error_r)
 		return -1;
 	maildir_mailbox_close(box);
 	size_t n = 0;
-	const char *const *names = first && s->env->cfg != NULL
+	const char *const *names = s->env->cfg != NULL && first_login(s->env->maildir)
 	                               ? config_list(s->env->cfg, "mailbox_autocreate", &n)
 	                               : NULL;
 	for (size_t i = 0; i < n; i++) {

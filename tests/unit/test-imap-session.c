@@ -27,7 +27,8 @@
 #include "imap-session.h"
 #include "maildir.h"
 
-#define CAPS      "IMAP4rev1 LITERAL+ ID NAMESPACE UNSELECT CHILDREN SPECIAL-USE"
+#define CAPS                                                                                       \
+	"IMAP4rev1 LITERAL+ ID ENABLE IDLE NAMESPACE UNSELECT CHILDREN SPECIAL-USE UIDPLUS MOVE"
 #define LOGGED_IN "L1 OK [CAPABILITY " CAPS "] Logged in"
 
 static const char msg1[] = "From: a@example.org\nSubject: one\n\nline one\n";
