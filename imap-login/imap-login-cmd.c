@@ -12,10 +12,13 @@
 #include "imap-login.h"
 #include "imap-parse.h"
 
-/* Pre-auth limits: a LOGIN needs two short strings, nothing more. */
-#define IMAPL_MAX_LINE    4096
+/* Pre-auth limits: a LOGIN needs two short strings, but an ID may carry 30
+ * pairs with values of 1024 octets (RFC 2971), ~32k on one line. The line
+ * bound is the daemon's login_max_line_length (default 64k): the parser's
+ * allows that default plus CRLF. Literals stay small. */
+#define IMAPL_MAX_LINE    (64 * 1024 + 2)
 #define IMAPL_MAX_LITERAL 1024
-#define IMAPL_MAX_ARGS    16
+#define IMAPL_MAX_ARGS    64
 #define IMAPL_MAX_COMMAND (2 * IMAPL_MAX_LITERAL + IMAPL_MAX_LINE)
 #define IMAPL_MAX_BAD     10
 

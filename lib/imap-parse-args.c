@@ -18,9 +18,10 @@ int imap_arg_astring(const struct imap_arg *a, const char **str_r, size_t *len_r
 	if (a->type == IMAP_ARG_LIST || (a->flags & IMAP_ARG_F_LITERAL8))
 		return -1;
 	if (a->type == IMAP_ARG_ATOM || a->type == IMAP_ARG_NIL) {
-		/* an atom carrying a section is no astring */
+		/* ASTRING-CHAR is ATOM-CHAR or ']': '[' and ']' are fine, list
+		 * wildcards and a section's spaces, lists or quotes are not */
 		for (size_t i = 0; i < a->len; i++)
-			if (a->str[i] == '[' || a->str[i] == '%' || a->str[i] == '*')
+			if (a->str[i] == '\0' || strchr(" ()\"%*", a->str[i]) != NULL)
 				return -1;
 	}
 	*str_r = a->str;
@@ -41,7 +42,7 @@ int imap_arg_nstring(const struct imap_arg *a, const char **str_r, size_t *len_r
 }
 
 /* nz-number or '*': 1..4294967295 without leading zeros. */
-static int seq_number(const char *p, size_t len, size_t *i, uint32_t *n_r)
+static int seq_number(const char *p, size_t len, size_t *i, uint64_t *n_r)
 {
 	if (*i < len && p[*i] == '*') {
 		(*i)++;
@@ -60,7 +61,7 @@ static int seq_number(const char *p, size_t len, size_t *i, uint32_t *n_r)
 	}
 	if (*i == start)
 		return -1;
-	*n_r = (uint32_t)n;
+	*n_r = n;
 	return 0;
 }
 
@@ -70,7 +71,7 @@ int imap_seqset_parse(const char *p, size_t len, struct imap_seq_range *ranges, 
 	size_t i = 0, n = 0;
 	*count_r = 0;
 	for (;;) {
-		uint32_t lo, hi;
+		uint64_t lo, hi;
 		if (seq_number(p, len, &i, &lo) < 0) {
 			*error_r = "Invalid sequence set";
 			return -1;
@@ -105,8 +106,8 @@ int imap_seqset_parse(const char *p, size_t len, struct imap_seq_range *ranges, 
 void imap_seqset_resolve(struct imap_seq_range *ranges, size_t count, uint32_t star)
 {
 	for (size_t i = 0; i < count; i++) {
-		uint32_t lo = ranges[i].lo == IMAP_SEQ_STAR ? star : ranges[i].lo;
-		uint32_t hi = ranges[i].hi == IMAP_SEQ_STAR ? star : ranges[i].hi;
+		uint64_t lo = ranges[i].lo == IMAP_SEQ_STAR ? star : ranges[i].lo;
+		uint64_t hi = ranges[i].hi == IMAP_SEQ_STAR ? star : ranges[i].hi;
 		ranges[i].lo = lo < hi ? lo : hi;
 		ranges[i].hi = lo < hi ? hi : lo;
 	}

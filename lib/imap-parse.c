@@ -125,48 +125,40 @@ static int scan_quoted(struct imap_parser *ps, const char *p, size_t len, size_t
 	return 0;
 }
 
-/* An atom; a '[' opens a section in which spaces, lists and quoted strings
- * are part of the atom up to the matching ']' (BODY[HEADER.FIELDS (A B)]). */
+/* The end of a bracketed section opened at p[i] == '[': spaces, lists and
+ * quoted strings are part of it up to the matching ']' (BODY[HEADER.FIELDS
+ * (A B)]). Returns the offset just past the ']', or 0 when there is none. */
+static size_t section_end(const char *p, size_t len, size_t i)
+{
+	for (i++; i < len; i++) {
+		unsigned char c = (unsigned char)p[i];
+		if (c == ']')
+			return i + 1;
+		if (c == '"') {
+			for (i++; i < len && p[i] != '"'; i++) {
+				if ((unsigned char)p[i] < 0x20)
+					return 0;
+				if (p[i] == '\\' && i + 1 < len)
+					i++;
+			}
+			if (i >= len)
+				return 0;
+		} else if (c == '[' || (c != ' ' && c != '(' && c != ')' && !is_atom_char(c))) {
+			return 0;
+		}
+	}
+	return 0;
+}
+
+/* An atom. '[' is an ATOM-CHAR (only ']' is a resp-special), so a '[' opens
+ * a section only when a matching ']' follows; otherwise it is a plain atom
+ * character, as in "select a[}". */
 static int scan_atom(struct imap_parser *ps, const char *p, size_t len, size_t *pos, struct scan *s)
 {
 	size_t start = *pos, i = start;
-	int bracket = 0;
-	while (i < len) {
-		unsigned char c = (unsigned char)p[i];
-		if (bracket && c == '"') {
-			for (i++; i < len && p[i] != '"'; i++) {
-				if (p[i] == '\\' && i + 1 < len)
-					i++;
-				else if ((unsigned char)p[i] < 0x20)
-					break;
-			}
-			if (i >= len || p[i] != '"') {
-				s->err = "Unterminated quoted string in section";
-				return -1;
-			}
-			i++;
-			continue;
-		}
-		if (bracket && (c == ' ' || c == '(' || c == ')')) {
-			i++;
-			continue;
-		}
-		if (!is_atom_char(c))
-			break;
-		if (c == '[') {
-			if (bracket) {
-				s->err = "Nested '[' in atom";
-				return -1;
-			}
-			bracket = 1;
-		} else if (c == ']' && bracket) {
-			bracket = 0;
-		}
-		i++;
-	}
-	if (bracket) {
-		s->err = "Missing ']'";
-		return -1;
+	while (i < len && is_atom_char((unsigned char)p[i])) {
+		size_t end = p[i] == '[' ? section_end(p, len, i) : 0;
+		i = end != 0 ? end : i + 1;
 	}
 	unsigned type = T_ATOM;
 	if (i - start == 3 && strncasecmp(p + start, "NIL", 3) == 0)

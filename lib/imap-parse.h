@@ -97,15 +97,17 @@ int imap_arg_astring(const struct imap_arg *a, const char **str_r, size_t *len_r
 int imap_arg_nstring(const struct imap_arg *a, const char **str_r, size_t *len_r);
 
 /* --- sequence sets: 1:*, 2,4:7,9 (pure) --- */
-#define IMAP_SEQ_STAR UINT32_MAX /* '*': the caller resolves it */
+/* '*' lies above every valid number (4294967295 is one): the caller resolves
+ * it. Bounds are 64-bit so the two never meet. */
+#define IMAP_SEQ_STAR ((uint64_t)UINT32_MAX + 1)
 struct imap_seq_range {
-	uint32_t lo, hi; /* lo <= hi after parsing (4:2 is stored as 2:4); may be IMAP_SEQ_STAR */
+	uint64_t lo, hi; /* lo <= hi after parsing (4:2 is stored as 2:4); may be IMAP_SEQ_STAR */
 };
 /* Parses into ranges[0..max); 0 with *count_r, or -1 with *error_r. */
 int imap_seqset_parse(const char *p, size_t len, struct imap_seq_range *ranges, size_t max,
                       size_t *count_r, const char **error_r);
 /* Replace IMAP_SEQ_STAR by `star` (the highest number; 0 for an empty mailbox)
- * and re-order each range. */
+ * and re-order each range: afterwards every bound fits in 32 bits. */
 void imap_seqset_resolve(struct imap_seq_range *ranges, size_t count, uint32_t star);
 int imap_seqset_contains(const struct imap_seq_range *ranges, size_t count, uint32_t n);
 

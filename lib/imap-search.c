@@ -219,6 +219,7 @@ static int parse_value(struct sp *sp, const struct key_def *def, struct imap_sea
 			a++;
 		} else {
 			k->name = strdup(def->header);
+			k->address = strcmp(def->name, "SUBJECT") != 0;
 		}
 		if (k->name == NULL) {
 			sp->err = "Out of memory";
@@ -445,9 +446,9 @@ static int dump_ranges(const struct imap_search_key *k, struct buf *out)
 	int r = 0;
 	for (size_t i = 0; i < k->nranges && r == 0; i++) {
 		const struct imap_seq_range *g = &k->ranges[i];
-		char lo[16], hi[16];
-		snprintf(lo, sizeof(lo), "%u", (unsigned)g->lo);
-		snprintf(hi, sizeof(hi), "%u", (unsigned)g->hi);
+		char lo[24], hi[24];
+		snprintf(lo, sizeof(lo), "%llu", (unsigned long long)g->lo);
+		snprintf(hi, sizeof(hi), "%llu", (unsigned long long)g->hi);
 		r = buf_printf(out, "%s%s", i > 0 ? "," : "", g->lo == IMAP_SEQ_STAR ? "*" : lo);
 		if (r == 0 && g->hi != g->lo)
 			r = buf_printf(out, ":%s", g->hi == IMAP_SEQ_STAR ? "*" : hi);

@@ -53,6 +53,7 @@ struct imap_search_key {
 	struct imap_seq_range *ranges; /* owned by the tree */
 	size_t nranges;
 	int kw_index; /* the evaluator's: resolved keyword index (-1 none) */
+	int address;  /* FROM/TO/CC/BCC (not HEADER): match the address list's normal form */
 };
 
 enum imap_search_charset {

@@ -19,6 +19,8 @@
 #include "privdrop.h"
 #include "tls.h"
 
+#define LOGIN_POP3_MAX_LINE 8192
+
 void login_ctx_exit(const struct login_ctx *ctx, int status)
 {
 	/* Inside the chroot there is no /proc for LeakSanitizer: skip atexit. */
@@ -156,6 +158,12 @@ static int login_setup(struct login_ctx *ctx, const char *conf, char *err, size_
 	ctx->max_per_ip = (size_t)config_uint(ctx->cfg, "login_max_connections_per_ip");
 	ctx->idle_ms = config_time_ms(ctx->cfg, "login_idle_timeout");
 	ctx->max_line = (size_t)config_size(ctx->cfg, "login_max_line_length");
+	/* The 64k default is for IMAP, where an RFC 2971 ID command may reach
+	 * ~32k. A POP3 line is 255 octets (RFC 2449): unless the key is set,
+	 * pop3-login keeps its tighter 8k bound. */
+	if (strcmp(ctx->proto->service, "pop3") == 0 &&
+	    !config_source(ctx->cfg, "login_max_line_length", NULL, NULL))
+		ctx->max_line = LOGIN_POP3_MAX_LINE;
 	if (ctx->idle_ms == 0)
 		ctx->idle_ms = 180000;
 	if (ctx->max_line < 64)

@@ -1,6 +1,9 @@
 /* mime-address.c: RFC 5322 address-list parsing for ENVELOPE (name, route,
  * mailbox, host; groups as start/end markers). Lenient like Dovecot: what
- * can be understood is returned, the rest skipped; never an error. */
+ * can be understood is returned, the rest skipped; never an error. Also
+ * writes a parsed list back in a normal form, which SEARCH FROM/TO/CC/BCC
+ * match against. */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -287,4 +290,91 @@ void mime_address_free(struct mime_address *a, size_t n)
 		free(a[i].domain);
 	}
 	free(a);
+}
+
+static bool is_atext(unsigned char ch)
+{
+	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+	       ch >= 0x80 || (ch != '\0' && strchr("!#$%&'*+-/=?^_`{|}~", ch) != NULL);
+}
+
+/* s as written in an address: as is when it is atext (a dot allowed too
+ * when !quote); otherwise '"' and '\\' escaped and, when quote, the whole
+ * in double quotes. An encoded-word phrase must stay unquoted to be read. */
+static int append_word(struct buf *out, const char *s, bool quote)
+{
+	bool plain = true;
+
+	if (strstr(s, "=?") != NULL)
+		return buf_append_str(out, s);
+	for (const char *p = s; *p != '\0' && plain; p++)
+		plain = is_atext((unsigned char)*p) || (*p == '.' && !quote);
+	if (plain)
+		return buf_append_str(out, s);
+	if (quote && buf_append(out, "\"", 1) < 0)
+		return -1;
+	for (const char *p = s; *p != '\0'; p++)
+		if (((*p == '"' || *p == '\\') && buf_append(out, "\\", 1) < 0) ||
+		    buf_append(out, p, 1) < 0)
+			return -1;
+	return quote ? buf_append(out, "\"", 1) : 0;
+}
+
+/* One mailbox: "local@domain", or "Name <@route:local@domain>" when it has
+ * a name or a route; missing parts filled in as ENVELOPE shows them. */
+static int write_mailbox(const struct mime_address *a, struct buf *out)
+{
+	const char *mbox =
+	    a->mailbox != NULL && *a->mailbox != '\0' ? a->mailbox : "MISSING_MAILBOX";
+	const char *dom = a->domain != NULL && *a->domain != '\0' ? a->domain : "MISSING_DOMAIN";
+	bool named = a->name != NULL && *a->name != '\0';
+	bool angle = named || a->route != NULL;
+
+	if (named && (append_word(out, a->name, true) < 0 || buf_append(out, " ", 1) < 0))
+		return -1;
+	if (angle && buf_append(out, "<", 1) < 0)
+		return -1;
+	if (a->route != NULL && (buf_append_str(out, a->route) < 0 || buf_append(out, ":", 1) < 0))
+		return -1;
+	if (append_word(out, mbox, false) < 0 || buf_append(out, "@", 1) < 0 ||
+	    buf_append_str(out, dom) < 0)
+		return -1;
+	return angle ? buf_append(out, ">", 1) : 0;
+}
+
+int mime_address_write(const struct mime_address *a, size_t n, struct buf *out)
+{
+	bool sep = false;             /* a ", " is due before the next entry */
+	size_t group_open = SIZE_MAX; /* out->len right after "group: " */
+
+	for (size_t i = 0; i < n; i++) {
+		if (a[i].group_end) {
+			/* "g: a@b;" and, for an empty group, "g;" as Dovecot */
+			if (out->len == group_open && out->len >= 2) {
+				out->len -= 2;
+				out->data[out->len] = '\0';
+			}
+			if (buf_append(out, ";", 1) < 0)
+				return -1;
+			group_open = SIZE_MAX;
+			sep = true;
+			continue;
+		}
+		if (sep && buf_append(out, ", ", 2) < 0)
+			return -1;
+		if (a[i].group_start) {
+			const char *g = a[i].mailbox != NULL ? a[i].mailbox : "";
+			if ((*g == '\0' ? buf_append_str(out, "\"\"") : append_word(out, g, true)) <
+			        0 ||
+			    buf_append(out, ": ", 2) < 0)
+				return -1;
+			group_open = out->len;
+			sep = false;
+			continue;
+		}
+		if (write_mailbox(&a[i], out) < 0)
+			return -1;
+		sep = true;
+	}
+	return 0;
 }

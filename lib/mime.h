@@ -99,5 +99,11 @@ struct mime_address {
  * understood, never an error. */
 int mime_address_parse(const char *p, size_t len, struct mime_address **addrs_r, size_t *n_r);
 void mime_address_free(struct mime_address *a, size_t n);
+/* Append a parsed list in Dovecot's normal form (what SEARCH FROM/TO/CC/BCC
+ * match against): "local@domain", or "Name <@route:local@domain>" with a
+ * name or route, names quoted when not atext (encoded-words kept as they
+ * are), missing parts as MISSING_MAILBOX / MISSING_DOMAIN, groups as
+ * "group: a@b, c@d;", entries joined by ", ", comments gone. 0 or -1. */
+int mime_address_write(const struct mime_address *a, size_t n, struct buf *out);
 
 #endif

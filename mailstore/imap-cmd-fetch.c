@@ -157,8 +157,10 @@ static void mark_seen(struct imap_session *s, struct fetch_msg *f,
 	const char *err;
 	if (!sets || s->readonly || (f->msg->flags & MAILDIR_FLAG_SEEN))
 		return;
-	if (maildir_msg_set_flags(s->box, f->msg->uid, f->msg->flags | MAILDIR_FLAG_SEEN,
-	                          f->msg->keywords, &err) == 0) {
+	/* add \Seen to the flags on disk, not to our cached copy, so another
+	 * session's concurrent change survives */
+	const struct maildir_flag_update seen = {.add = MAILDIR_FLAG_SEEN};
+	if (maildir_msg_update_flags(s->box, f->msg->uid, &seen, &err) == 0) {
 		f->msg = maildir_mailbox_find_uid(s->box, f->msg->uid);
 		f->seen_set = f->msg != NULL;
 		if (f->seen_set) /* the FLAGS go out with this FETCH */

@@ -1,7 +1,10 @@
 /* imap-cmd-store.c: STORE and UID STORE of the IMAP session: FLAGS, +FLAGS
  * and -FLAGS (each with .SILENT) for system flags and keywords. Keywords are
- * created in the mailbox on demand; each changed message is reported with an
- * untagged FETCH (with its UID for UID STORE) unless .SILENT. */
+ * created in the mailbox on demand. Changes apply to each message's current
+ * flags on disk (maildir_msg_update_flags, one mailbox lock per command), so
+ * another session's change is kept; a message whose flags now differ from
+ * what the client was told is reported with an untagged FETCH (with its UID
+ * for UID STORE) unless .SILENT. */
 #include "imap-private.h"
 
 #include <stdlib.h>
@@ -93,17 +96,16 @@ static const struct imap_arg *bad_system_flag(const struct imap_arg *args, unsig
 }
 
 /* Keyword bits for the names; missing names are created unless removing
- * (a name nobody has cannot be removed). *created_r: a name was added.
+ * (a name nobody has cannot be removed).
  * 0, 1 when no letter is free, -1 on error. */
 static int map_keywords(struct imap_session *s, const struct imap_flags *f, bool create,
-                        uint32_t *bits_r, bool *created_r)
+                        uint32_t *bits_r)
 {
 	*bits_r = 0;
 	for (unsigned i = 0; i < f->nkeywords; i++) {
 		char *name = strndup(f->keywords[i], f->keyword_lens[i]);
 		if (name == NULL)
 			return -1;
-		unsigned before = s->box->keyword_count;
 		const char *err;
 		int idx = maildir_keyword_index(s->box, name, 0, &err);
 		if (idx < 0 && create) {
@@ -115,7 +117,6 @@ static int map_keywords(struct imap_session *s, const struct imap_flags *f, bool
 			if (idx < 0)
 				imap_log(s, LOG_ERR, "keyword %s in %s: %s", name, s->box->name,
 				         err);
-			*created_r |= idx >= 0 && s->box->keyword_count > before;
 		}
 		free(name);
 		if (idx >= 0)
@@ -147,55 +148,107 @@ static void send_flags(struct imap_session *s)
 	s->vkeyword_count = s->box->keyword_count; /* the sync need not repeat it */
 }
 
-/* Change one message (view index idx). 0 done or nothing to do, -1 error. */
-static int store_one(struct imap_session *s, const struct store_req *r, size_t idx, bool uid)
+/* The change r asks for, relative to whatever flags a message has when it
+ * is applied (another session may have changed them since we looked). */
+static void store_update(const struct store_req *r, struct maildir_flag_update *u)
 {
-	uint32_t u = s->uids[idx];
-	const struct maildir_msg *m = maildir_mailbox_find_uid(s->box, u);
-	if (m == NULL) /* expunged by another session: nothing to change */
-		return 0;
-	unsigned flags = m->flags;
-	uint32_t kw = m->keywords;
+	memset(u, 0, sizeof(*u));
 	switch (r->mode) {
 	case STORE_REPLACE: /* P (Passed) has no IMAP name: it stays */
-		flags = (flags & MAILDIR_FLAG_PASSED) | r->flags;
-		kw = r->keywords;
+		u->remove = MAILDIR_FLAG_ALL & ~MAILDIR_FLAG_PASSED;
+		u->kw_remove = UINT32_MAX;
+		u->add = r->flags;
+		u->kw_add = r->keywords;
 		break;
 	case STORE_ADD:
-		flags |= r->flags;
-		kw |= r->keywords;
+		u->add = r->flags;
+		u->kw_add = r->keywords;
 		break;
 	case STORE_REMOVE:
-		flags &= ~r->flags;
-		kw &= ~r->keywords;
+		u->remove = r->flags;
+		u->kw_remove = r->keywords;
 		break;
 	}
-	if (flags == m->flags && kw == m->keywords)
-		return 0;
+}
+
+/* Change one message (view index idx) under the caller's mailbox lock. 1
+ * when the client must be told its flags (they differ from what it was
+ * told), 0 not, -1 error. */
+static int store_one(struct imap_session *s, const struct store_req *r,
+                     const struct maildir_flag_update *u, size_t idx)
+{
+	uint32_t uid = s->uids[idx];
 	const char *err;
-	int ret = maildir_msg_set_flags(s->box, u, flags, kw, &err);
+	int ret = maildir_msg_update_flags(s->box, uid, u, &err);
 	if (ret < 0) {
-		imap_log(s, LOG_ERR, "STORE of UID %u in %s failed: %s", (unsigned)u, s->box->name,
-		         err);
+		imap_log(s, LOG_ERR, "STORE of UID %u in %s failed: %s", (unsigned)uid,
+		         s->box->name, err);
 		return -1;
 	}
-	m = maildir_mailbox_find_uid(s->box, u); /* the table may have been rebuilt */
-	if (ret == 1 || m == NULL)
+	const struct maildir_msg *m = maildir_mailbox_find_uid(s->box, uid);
+	if (ret == 1 || m == NULL) /* expunged by another session */
 		return 0;
-	if (!r->silent) {
-		struct buf line;
-		buf_init(&line, 0);
-		int w = buf_printf(&line, "* %zu FETCH (", idx + 1);
-		if (uid)
-			w |= buf_printf(&line, "UID %u ", (unsigned)u);
-		w |= imap_flags_render(s->box, m, &line) | buf_append_str(&line, ")");
-		if (w == 0)
-			imap_reply_buf(s, &line);
-		buf_free(&line);
+	if (r->silent) {
+		/* the client knows what it set (RFC 3501 6.4.6); if another
+		 * session's change makes the real flags differ, the sync before
+		 * the tagged reply tells it with a FETCH */
+		s->vflags[idx] = (s->vflags[idx] & ~u->remove) | u->add;
+		s->vkeywords[idx] = (s->vkeywords[idx] & ~u->kw_remove) | u->kw_add;
+		return 0;
 	}
-	/* with .SILENT the client knows what it set (RFC 3501 6.4.6) */
+	return m->flags != s->vflags[idx] || m->keywords != s->vkeywords[idx];
+}
+
+/* "* n FETCH ([UID u ]FLAGS (...))" with the flags the message has now. */
+static void store_report(struct imap_session *s, size_t idx, bool uid)
+{
+	const struct maildir_msg *m = maildir_mailbox_find_uid(s->box, s->uids[idx]);
+	if (m == NULL)
+		return;
+	struct buf line;
+	buf_init(&line, 0);
+	int w = buf_printf(&line, "* %zu FETCH (", idx + 1);
+	if (uid)
+		w |= buf_printf(&line, "UID %u ", (unsigned)m->uid);
+	w |= imap_flags_render(s->box, m, &line) | buf_append_str(&line, ")");
+	if (w == 0)
+		imap_reply_buf(s, &line);
+	buf_free(&line);
 	imap_view_note(s, idx);
-	return 0;
+}
+
+/* Apply the STORE to the selected messages sel[0..nsel) with one mailbox
+ * lock (whose sync also loads keywords other sessions added), then, with the
+ * lock released (no client writes while other processes wait), send the
+ * FETCH lines; sel is reused for the list of messages to report. 0, 1 when
+ * no keyword letter is free, -1 on error. */
+static int store_all(struct imap_session *s, struct store_req *req, const struct imap_flags *f,
+                     size_t *sel, size_t nsel, bool uid)
+{
+	const char *err;
+	if (maildir_mailbox_lock(s->box, &err) < 0) {
+		imap_log(s, LOG_ERR, "STORE in %s failed: %s", s->box->name, err);
+		return -1;
+	}
+	int ret = map_keywords(s, f, req->mode != STORE_REMOVE, &req->keywords);
+	struct maildir_flag_update u;
+	store_update(req, &u);
+	size_t nreport = 0;
+	for (size_t i = 0; i < nsel && ret == 0; i++) {
+		int r = store_one(s, req, &u, sel[i]);
+		if (r < 0)
+			ret = -1;
+		else if (r > 0)
+			sel[nreport++] = sel[i];
+	}
+	maildir_mailbox_unlock(s->box);
+	/* new keywords (ours, or another session's) are announced before
+	 * the FETCH lines that use them */
+	if (s->box->keyword_count > s->vkeyword_count)
+		send_flags(s);
+	for (size_t i = 0; i < nreport && !s->dead; i++)
+		store_report(s, sel[i], uid);
+	return ret;
 }
 
 void imap_do_store(struct imap_session *s, const struct imap_command *c,
@@ -229,22 +282,12 @@ void imap_do_store(struct imap_session *s, const struct imap_command *c,
 		return;
 	}
 	req.flags = imap_flags_to_maildir(f.system);
-	bool created = false;
-	int r = map_keywords(s, &f, req.mode != STORE_REMOVE, &req.keywords, &created);
-	if (r == 1) {
+	int r = store_all(s, &req, &f, sel, nsel, uid);
+	if (r == 1)
 		imap_reply(s, "%s NO [LIMIT] Keyword limit reached.", c->tag);
-	} else if (r < 0) {
+	else if (r < 0)
 		imap_reply(s, "%s NO [SERVERBUG] Internal error occurred.", c->tag);
-	} else {
-		if (created)
-			send_flags(s);
-		int failed = 0;
-		for (size_t i = 0; i < nsel && !s->dead; i++)
-			failed |= store_one(s, &req, sel[i], uid);
-		if (failed)
-			imap_reply(s, "%s NO [SERVERBUG] Internal error occurred.", c->tag);
-		else
-			imap_reply(s, "%s OK %sStore completed.", c->tag, uid ? "UID " : "");
-	}
+	else
+		imap_reply(s, "%s OK %sStore completed.", c->tag, uid ? "UID " : "");
 	free(sel);
 }

@@ -160,51 +160,63 @@ static int append_address(struct buf *out, const struct mime_address *a)
 	return buf_append(out, ")", 1);
 }
 
-/* An address list field as "((..)(..))" or NIL; a field with no address
- * in it is NIL. */
-static int append_addresses(struct buf *out, const struct mime_message *m,
-                            const struct mime_part *msg, const char *name)
+/* Parse the last field called name into *a_r (*n_r entries; none when the
+ * field is missing or holds no address). 0 or -1 (memory). */
+static int parse_addresses(const struct mime_message *m, const struct mime_part *msg,
+                           const char *name, struct mime_address **a_r, size_t *n_r)
 {
 	const struct mime_hdr *h = find_last(m, msg, name);
-	struct mime_address *a = NULL;
-	size_t n = 0;
 	struct buf v;
-	int ret = 0;
+	int ret;
 
+	*a_r = NULL;
+	*n_r = 0;
 	if (h == NULL)
-		return buf_append_str(out, "NIL");
+		return 0;
 	buf_init(&v, 0);
-	if (mime_header_value(m, h, &v) < 0 ||
-	    mime_address_parse(v.data != NULL ? v.data : "", v.len, &a, &n) < 0) {
-		buf_free(&v);
+	ret = mime_header_value(m, h, &v);
+	if (ret == 0)
+		ret = mime_address_parse(v.data != NULL ? v.data : "", v.len, a_r, n_r);
+	buf_free(&v);
+	return ret;
+}
+
+/* An address list field as "((..)(..))", or NIL when it is missing or has
+ * no address in it. Sender and Reply-To then default to From (RFC 3501
+ * 7.4.2): Dovecot applies that to an empty "Sender: " field too. */
+static int append_addresses(struct buf *out, const struct mime_message *m,
+                            const struct mime_part *msg, const char *name, const char *fallback)
+{
+	struct mime_address *a;
+	size_t n;
+	int ret;
+
+	if (parse_addresses(m, msg, name, &a, &n) < 0)
 		return -1;
-	}
-	if (n == 0)
-		ret = buf_append_str(out, "NIL");
-	else
-		ret = buf_append(out, "(", 1);
+	if (n == 0 && fallback != NULL)
+		return append_addresses(out, m, msg, fallback, NULL);
+	ret = n == 0 ? buf_append_str(out, "NIL") : buf_append(out, "(", 1);
 	for (size_t i = 0; i < n && ret == 0; i++)
 		ret = append_address(out, &a[i]);
 	if (n > 0 && ret == 0)
 		ret = buf_append(out, ")", 1);
 	mime_address_free(a, n);
-	buf_free(&v);
 	return ret;
 }
 
 int imap_envelope_render(const struct mime_message *m, const struct mime_part *msg, struct buf *out)
 {
-	/* Sender and Reply-To default to From (RFC 3501 7.4.2) */
-	const char *sender = find_last(m, msg, "sender") != NULL ? "sender" : "from";
-	const char *reply = find_last(m, msg, "reply-to") != NULL ? "reply-to" : "from";
+	static const char *const addr_fields[][2] = {
+	    {"from", NULL}, {"sender", "from"}, {"reply-to", "from"},
+	    {"to", NULL},   {"cc", NULL},       {"bcc", NULL},
+	};
 
 	if (buf_append(out, "(", 1) < 0 || append_field(out, m, msg, "date") < 0 ||
 	    buf_append(out, " ", 1) < 0 || append_field(out, m, msg, "subject") < 0)
 		return -1;
-	const char *addr_fields[] = {"from", sender, reply, "to", "cc", "bcc"};
 	for (size_t i = 0; i < sizeof(addr_fields) / sizeof(addr_fields[0]); i++)
 		if (buf_append(out, " ", 1) < 0 ||
-		    append_addresses(out, m, msg, addr_fields[i]) < 0)
+		    append_addresses(out, m, msg, addr_fields[i][0], addr_fields[i][1]) < 0)
 			return -1;
 	if (buf_append(out, " ", 1) < 0 || append_field(out, m, msg, "in-reply-to") < 0 ||
 	    buf_append(out, " ", 1) < 0 || append_field(out, m, msg, "message-id") < 0)

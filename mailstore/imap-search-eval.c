@@ -185,12 +185,44 @@ static int body_cache(struct imap_search_msg *m)
 
 /* ---- keys ---- */
 
+/* FROM, TO, CC and BCC match the field's address list in its normal form
+ * (mime_address_write: comments dropped, "Name <local@domain>"), as
+ * Dovecot does; other header keys match the raw value. The parser gives
+ * those keys the field name only, so the name decides (HEADER FROM too). */
+static bool is_address_key(const struct imap_search_key *k)
+{
+	return k->address != 0; /* HEADER From x matches the raw text, as Dovecot does */
+}
+
+/* The decoded value of an address field in its normal form. */
+static int address_text(const struct mime_message *mm, const struct mime_hdr *h, struct buf *out)
+{
+	struct buf raw, norm;
+	struct mime_address *a = NULL;
+	size_t n = 0;
+
+	buf_init(&raw, 0);
+	buf_init(&norm, 0);
+	int r = mime_header_value(mm, h, &raw);
+	if (r == 0)
+		r = mime_address_parse(raw.data != NULL ? raw.data : "", raw.len, &a, &n);
+	if (r == 0)
+		r = mime_address_write(a, n, &norm);
+	if (r == 0)
+		r = mime_decode_words(norm.data != NULL ? norm.data : "", norm.len, out);
+	mime_address_free(a, n);
+	buf_free(&raw);
+	buf_free(&norm);
+	return r;
+}
+
 static int match_header(const struct imap_search_key *k, struct imap_search_msg *m)
 {
 	if (load(m) < 0)
 		return -1;
 	const struct mime_message *mm = m->mime;
 	struct buf val, fold;
+	bool address = is_address_key(k);
 	buf_init(&val, 0);
 	buf_init(&fold, 0);
 	int r = 0;
@@ -204,7 +236,7 @@ static int match_header(const struct imap_search_key *k, struct imap_search_msg 
 		}
 		buf_reset(&val);
 		buf_reset(&fold);
-		if (header_text(mm, h, &val) < 0 ||
+		if ((address ? address_text(mm, h, &val) : header_text(mm, h, &val)) < 0 ||
 		    imap_search_fold(val.data != NULL ? val.data : "", val.len, &fold) < 0)
 			r = -1;
 		else

@@ -139,31 +139,32 @@ bad:
 	return -1;
 }
 
-static bool is_multipart(const struct mime_part *part)
-{
-	return part->type != NULL && strcasecmp(part->type, "multipart") == 0;
-}
-
-/* Walk the part numbers: a multipart's children are numbered from 1; a
- * message/rfc822 part's numbers are those of its embedded message; a
- * non-multipart part's only subpart, 1, is itself (for the root only as
- * the first number), as in Dovecot. */
+/* Walk the part numbers as Dovecot does (RFC 3501 6.4.5): a multipart's
+ * children are numbered from 1; any other part has only number 1, itself,
+ * and may be followed by more numbers only when it is message/rfc822, whose
+ * further numbers then count in its embedded message. So with a
+ * message/rfc822 root, "1" is the root's body (the whole embedded message)
+ * and "1.1" the embedded message's first part (its body if not multipart). */
 static const struct mime_part *walk(const struct mime_message *m, const struct imap_section *s)
 {
 	const struct mime_part *cur = m->root;
 
 	for (size_t i = 0; i < s->path_len; i++) {
-		if (cur->message && cur->children != NULL)
-			cur = cur->children;
-		if (is_multipart(cur)) {
+		bool more = i + 1 < s->path_len;
+		if (cur->multipart) {
 			const struct mime_part *c = cur->children;
 			for (unsigned int n = 1; c != NULL && n < s->path[i]; n++)
 				c = c->next;
 			if (c == NULL)
 				return NULL;
 			cur = c;
-		} else if (s->path[i] != 1 || (cur == m->root && i > 0)) {
+		} else if (s->path[i] != 1 || (more && !cur->message)) {
 			return NULL;
+		}
+		if (more && cur->message) {
+			if (cur->children == NULL)
+				return NULL;
+			cur = cur->children;
 		}
 	}
 	return cur;

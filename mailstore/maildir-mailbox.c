@@ -1,7 +1,7 @@
 /* maildir-mailbox.c: an open folder for IMAP/POP3 sessions and LMTP: open
- * and close, message lookup, flag changes (a rename within cur/) and expunge
- * (unlink + uidlist rewrite). Every change happens under the uidlist lock; a
- * file another process renamed meanwhile is found again by a resync. */
+ * and close, message lookup and expunge (unlink + uidlist rewrite; flag
+ * changes are maildir-flags.c's). Every change happens under the uidlist
+ * lock; a file another process renamed meanwhile is found again by a resync. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -13,8 +13,6 @@
 #include <unistd.h>
 
 #include "maildir-private.h"
-
-#define RETRIES 3
 
 void maildir_msgs_clear(struct maildir_mailbox *box)
 {
@@ -153,7 +151,7 @@ char *maildir_msg_path(const struct maildir_mailbox *box, const struct maildir_m
 
 int maildir_msg_open(struct maildir_mailbox *box, uint32_t uid, int *fd_r, const char **error_r)
 {
-	for (int i = 0; i < RETRIES; i++) {
+	for (int i = 0; i < MAILDIR_RETRIES; i++) {
 		struct maildir_msg *m = maildir_mailbox_find_uid(box, uid);
 		if (m == NULL)
 			return 1;
@@ -177,62 +175,6 @@ int maildir_msg_open(struct maildir_mailbox *box, uint32_t uid, int *fd_r, const
 	return maildir_fail(box->store, error_r, "message %u keeps moving", uid);
 }
 
-/* One rename attempt: 0 done, 1 file not where the table says, -1 error. */
-static int flags_rename(struct maildir_mailbox *box, struct maildir_msg *m, unsigned flags,
-                        uint32_t keywords, const char **error_r)
-{
-	char *dst = maildir_filename_make(m->base, flags, keywords);
-	char *src = maildir_msg_path(box, m);
-	struct buf to;
-	buf_init(&to, 0);
-	int ret = 0;
-	if (dst == NULL || src == NULL || buf_printf(&to, "%s/cur/%s", box->path, dst) < 0)
-		ret = maildir_fail(box->store, error_r, "out of memory");
-	else if (strcmp(src, to.data) != 0 && rename(src, to.data) < 0)
-		ret = errno == ENOENT ? 1
-		                      : maildir_fail_errno(box->store, error_r, "rename(%s)", src);
-	if (ret == 0) {
-		free(m->fname);
-		m->fname = dst;
-		dst = NULL;
-		m->in_new = 0;
-		m->flags = flags;
-		m->keywords = keywords;
-	}
-	free(dst);
-	free(src);
-	buf_free(&to);
-	return ret;
-}
-
-int maildir_msg_set_flags(struct maildir_mailbox *box, uint32_t uid, unsigned flags,
-                          uint32_t keywords, const char **error_r)
-{
-	if (maildir_uidlist_lock(box, error_r) < 0)
-		return -1;
-	int ret = 1;
-	for (int i = 0; i < RETRIES; i++) {
-		struct maildir_msg *m = maildir_mailbox_find_uid(box, uid);
-		if (m == NULL) {
-			ret = 1;
-			break;
-		}
-		ret = flags_rename(box, m, flags & MAILDIR_FLAG_ALL, keywords, error_r);
-		if (ret <= 0)
-			break;
-		/* renamed or expunged by someone else: learn its new name */
-		box->have_table = 0;
-		if (maildir_mailbox_sync(box, error_r) < 0) {
-			ret = -1;
-			break;
-		}
-	}
-	if (ret > 0 && maildir_mailbox_find_uid(box, uid) != NULL)
-		ret = maildir_fail(box->store, error_r, "message %u keeps moving", uid);
-	maildir_uidlist_unlock(box);
-	return ret;
-}
-
 static int uid_cmp(const void *a, const void *b)
 {
 	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
@@ -243,7 +185,7 @@ static int uid_cmp(const void *a, const void *b)
  * 1 already gone, -1 error. *gone may be reset by the resync. */
 static int unlink_msg(struct maildir_mailbox *box, uint32_t uid, char **gone, const char **error_r)
 {
-	for (int i = 0; i < RETRIES; i++) {
+	for (int i = 0; i < MAILDIR_RETRIES; i++) {
 		struct maildir_msg *m = maildir_mailbox_find_uid(box, uid);
 		if (m == NULL || (*gone)[m - box->msgs])
 			return 1;

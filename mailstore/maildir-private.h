@@ -15,6 +15,11 @@
 #define MAILDIR_INDEX         "loft-index"
 #define MAILDIR_KEYWORDS      "loft-keywords"
 #define MAILDIR_SUBSCRIPTIONS "subscriptions"
+/* In the Maildir root: the last UIDVALIDITY handed out, and its lock. */
+#define MAILDIR_UIDVALIDITY      "loft-uidvalidity"
+#define MAILDIR_UIDVALIDITY_LOCK "loft-uidvalidity.lock"
+/* A file another process renamed under us: resync and try this often. */
+#define MAILDIR_RETRIES 3
 /* Longest file name or line we accept from our own files. */
 #define MAILDIR_NAME_MAX 255
 
@@ -35,6 +40,10 @@ int maildir_file_replace(struct maildir_store *st, const char *dir, const char *
 int maildir_file_read(struct maildir_store *st, const char *path, struct buf *b, size_t max,
                       struct stat *st_r, const char **error_r);
 int64_t maildir_stat_mtime_ns(const struct stat *s);
+/* Open (creating) path and wait for an exclusive OFD write lock on it (a
+ * process lock where OFD locks are missing). 0 with *fd_r (close() to
+ * unlock), or -1. */
+int maildir_lock_file(struct maildir_store *st, const char *path, int *fd_r, const char **error_r);
 
 /* ---- uidlist (maildir-uidlist.c) ---- */
 struct maildir_uid_entry {
@@ -57,7 +66,8 @@ int maildir_uidlist_append(struct maildir_uidlist *ul, uint32_t uid, const char 
 void maildir_uidlist_free(struct maildir_uidlist *ul);
 int maildir_uidlist_lock(struct maildir_mailbox *box, const char **error_r);
 void maildir_uidlist_unlock(struct maildir_mailbox *box);
-/* Read (creating an empty one with a new UIDVALIDITY when missing). */
+/* Read the list: 1, or 0 when it is missing or corrupt (then ul is empty,
+ * UIDNEXT 1 and UIDVALIDITY 0: the caller picks one), or -1. */
 int maildir_uidlist_read(struct maildir_mailbox *box, struct maildir_uidlist *ul,
                          const char **error_r);
 int maildir_uidlist_write(struct maildir_mailbox *box, const struct maildir_uidlist *ul,
@@ -69,6 +79,16 @@ int maildir_uidlist_stamp(struct maildir_mailbox *box, int64_t *ino_r, int64_t *
 /* Order of Maildir base names with digit runs compared as numbers, so new
  * messages get UIDs in delivery order. */
 int maildir_fname_cmp(const char *a, const char *b);
+
+/* ---- UIDVALIDITY of new uidlists (maildir-uidvalidity.c) ---- */
+/* Pure: the contents of loft-uidvalidity ("<decimal>\n"). 0 or -1. */
+int maildir_uidvalidity_parse(const char *p, size_t len, uint32_t *v_r);
+/* Pure: the value after last: max(now, last + 1, above + 1), never 0. */
+uint32_t maildir_uidvalidity_pick(uint32_t last, uint32_t above, time_t now);
+/* Hand out the store's next UIDVALIDITY (recording it in the root, under
+ * its lock), greater than above. 0 or -1. */
+int maildir_uidvalidity_next(struct maildir_store *st, uint32_t above, uint32_t *v_r,
+                             const char **error_r);
 
 /* ---- index cache (maildir-index.c) ---- */
 /* Pure parser: fills box->msgs/count, stamps, uidvalidity/uidnext. 0 / -1. */

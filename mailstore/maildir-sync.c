@@ -444,6 +444,11 @@ static int sync_full(struct maildir_mailbox *box, const struct maildir_dirstamp 
 	if (r < 0)
 		return -1;
 	c.dirty = r == 0;
+	/* a new list (new folder, or the old list lost): a UIDVALIDITY no
+	 * folder of this Maildir had, above what this process knew */
+	if (r == 0 &&
+	    maildir_uidvalidity_next(box->store, box->uidvalidity, &c.ul.uidvalidity, error_r) < 0)
+		return -1;
 	int ret = -1, recent = 0;
 	if (maildir_keywords_load(box, error_r) < 0 || collect(box, 1, ns, &c.sc, error_r) < 0 ||
 	    collect(box, 0, cs, &c.sc, error_r) < 0)

@@ -136,32 +136,15 @@ int maildir_uidlist_lock(struct maildir_mailbox *box, const char **error_r)
 		box->lock_depth--;
 		return maildir_fail(box->store, error_r, "out of memory");
 	}
-	int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		maildir_fail_errno(box->store, error_r, "open(%s)", path);
-		goto fail;
-	}
-	/* OFD locks: also exclusive between two opens in one process */
-	struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
-	int r;
-	while ((r = fcntl(fd, F_OFD_SETLKW, &fl)) < 0 && errno == EINTR)
-		;
-	if (r < 0 && errno == EINVAL) {
-		while ((r = fcntl(fd, F_SETLKW, &fl)) < 0 && errno == EINTR)
-			;
-	}
-	if (r < 0) {
-		maildir_fail_errno(box->store, error_r, "lock(%s)", path);
-		close(fd);
-		goto fail;
-	}
+	int fd;
+	int r = maildir_lock_file(box->store, path, &fd, error_r);
 	free(path);
+	if (r < 0) {
+		box->lock_depth--;
+		return -1;
+	}
 	box->lock_fd = fd;
 	return 0;
-fail:
-	free(path);
-	box->lock_depth--;
-	return -1;
 }
 
 void maildir_uidlist_unlock(struct maildir_mailbox *box)
@@ -192,15 +175,9 @@ int maildir_uidlist_read(struct maildir_mailbox *box, struct maildir_uidlist *ul
 	buf_free(&b);
 	if (r < 0)
 		return -1;
-	/* Missing or corrupt: start over. A new UIDVALIDITY tells clients
-	 * that any UIDs they cached are void, so none is ever reused. */
+	/* Missing or corrupt: the caller starts over with a new UIDVALIDITY
+	 * (maildir-uidvalidity.c), so UIDs clients cached are void. */
 	memset(ul, 0, sizeof(*ul));
-	ul->uidvalidity = (uint32_t)time(NULL);
-	/* never hand out the UIDVALIDITY the lost list had */
-	if (box->uidvalidity != 0 && ul->uidvalidity <= box->uidvalidity)
-		ul->uidvalidity = box->uidvalidity + 1;
-	if (ul->uidvalidity == 0)
-		ul->uidvalidity = 1;
 	ul->uidnext = 1;
 	ul->recent_uid = 1;
 	return 0;

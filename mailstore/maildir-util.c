@@ -1,6 +1,6 @@
 /* maildir-util.c: small file helpers for loftmaildir: error messages kept in
- * the store, path joining, directory fsync and the atomic "write tmp, fsync,
- * rename" rewrite every metadata file of a folder goes through. */
+ * the store, path joining, directory fsync, lock files and the atomic "write
+ * tmp, fsync, rename" rewrite every metadata file of a folder goes through. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -172,4 +172,27 @@ int maildir_file_read(struct maildir_store *st, const char *path, struct buf *b,
 int64_t maildir_stat_mtime_ns(const struct stat *s)
 {
 	return (int64_t)s->st_mtim.tv_sec * 1000000000LL + s->st_mtim.tv_nsec;
+}
+
+int maildir_lock_file(struct maildir_store *st, const char *path, int *fd_r, const char **error_r)
+{
+	int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return maildir_fail_errno(st, error_r, "open(%s)", path);
+	/* OFD locks: also exclusive between two opens in one process */
+	struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+	int r;
+	while ((r = fcntl(fd, F_OFD_SETLKW, &fl)) < 0 && errno == EINTR)
+		;
+	if (r < 0 && errno == EINVAL) {
+		while ((r = fcntl(fd, F_SETLKW, &fl)) < 0 && errno == EINTR)
+			;
+	}
+	if (r < 0) {
+		maildir_fail_errno(st, error_r, "lock(%s)", path);
+		close(fd);
+		return -1;
+	}
+	*fd_r = fd;
+	return 0;
 }

@@ -95,6 +95,7 @@ struct maildir_mailbox {
 	int have_table; /* msgs[] is a valid picture of the stamps above */
 	int lock_fd;
 	int lock_depth;
+	int lock_synced; /* maildir_mailbox_lock holds the lock: msgs[] is the truth */
 	struct maildir_stats stats;
 };
 
@@ -174,7 +175,7 @@ size_t maildir_filename_base_len(const char *fname);
 /* "base:2,<sorted letters>" (malloc'd); NULL on allocation failure. */
 char *maildir_filename_make(const char *base, unsigned flags, uint32_t keywords);
 
-/* ---- mailbox: open, sync, flags, expunge (maildir-mailbox.c, -sync.c) ---- */
+/* ---- mailbox: open, sync, expunge (maildir-mailbox.c, -sync.c) ---- */
 
 /* Open an existing folder and sync it. */
 int maildir_mailbox_open(struct maildir_store *st, const char *name, unsigned open_flags,
@@ -193,16 +194,43 @@ char *maildir_msg_path(const struct maildir_mailbox *box, const struct maildir_m
  * (resync + retry). 0 with *fd_r, 1 when it was expunged meanwhile, -1. */
 int maildir_msg_open(struct maildir_mailbox *box, uint32_t uid, int *fd_r, const char **error_r);
 
-/* Replace the flags/keywords of a message (rename within cur/). Returns 0,
- * 1 when another process expunged the message meanwhile, or -1. */
-int maildir_msg_set_flags(struct maildir_mailbox *box, uint32_t uid, unsigned flags,
-                          uint32_t keywords, const char **error_r);
 /* Remove the message file and its uidlist entry. 0, 1 (already gone), -1. */
 int maildir_msg_expunge(struct maildir_mailbox *box, uint32_t uid, const char **error_r);
 /* Expunge several UIDs with one uidlist rewrite; returns how many were
  * removed by this call (UIDs already gone are skipped), or -1. */
 int maildir_mailbox_expunge(struct maildir_mailbox *box, const uint32_t *uids, size_t n,
                             const char **error_r);
+
+/* ---- flag changes (maildir-flags.c) ---- */
+
+/* Take the folder's uidlist lock and sync, so msgs[] is the truth about
+ * every message's file name (hence its flags) until the unlock: no other
+ * Loft process renames or removes a message meanwhile. For a batch of
+ * maildir_msg_update_flags calls (one lock for STORE 1:*). Returns what
+ * maildir_mailbox_sync returns; on -1 nothing is held. Don't keep it longer
+ * than the batch (no network writes while holding it). */
+int maildir_mailbox_lock(struct maildir_mailbox *box, const char **error_r);
+void maildir_mailbox_unlock(struct maildir_mailbox *box);
+
+/* A change relative to the flags a message has when it is applied:
+ * flags = (current & ~remove) | add, and the same for keyword bits. */
+struct maildir_flag_update {
+	unsigned add, remove;       /* enum maildir_flag bits */
+	uint32_t kw_add, kw_remove; /* keyword bits */
+};
+
+/* Apply u to the message's current flags on disk (not those msgs[] had
+ * cached), atomically with respect to other Loft processes: under the
+ * uidlist lock, and a file renamed meanwhile by anyone else is found again
+ * (resync) and the change recomputed. Afterwards msgs[] shows the flags the
+ * file really has. 0 (changed or nothing to change), 1 when the message was
+ * expunged meanwhile, -1 on error. */
+int maildir_msg_update_flags(struct maildir_mailbox *box, uint32_t uid,
+                             const struct maildir_flag_update *u, const char **error_r);
+/* Replace the flags/keywords of a message (rename within cur/). Returns 0,
+ * 1 when another process expunged the message meanwhile, or -1. */
+int maildir_msg_set_flags(struct maildir_mailbox *box, uint32_t uid, unsigned flags,
+                          uint32_t keywords, const char **error_r);
 
 /* ---- keywords (maildir-keywords.c) ---- */
 

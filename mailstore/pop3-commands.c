@@ -339,8 +339,8 @@ int pop3_session_update(struct pop3_session *s, bool expunge, const char **error
 		if (bm == NULL || (bm->flags & MAILDIR_FLAG_SEEN))
 			continue;
 		/* A lost \Seen must not stop the expunge the client asked for. */
-		if (maildir_msg_set_flags(s->box, m->uid, bm->flags | MAILDIR_FLAG_SEEN,
-		                          bm->keywords, error_r) < 0)
+		const struct maildir_flag_update seen = {.add = MAILDIR_FLAG_SEEN};
+		if (maildir_msg_update_flags(s->box, m->uid, &seen, error_r) < 0)
 			pop3_log(s, LOG_ERR, "Couldn't set \\Seen on UID %u: %s", m->uid, *error_r);
 	}
 	if (!expunge || s->dele_count == 0)

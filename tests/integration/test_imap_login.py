@@ -202,10 +202,15 @@ class PreLoginTest(ImapBase):
 
     def test_long_lines(self):
         r = self.raw()
-        ln = r.cmd("a LOGIN " + "x" * 5000 + " y")
-        self.assertTrue(ln.startswith(b"a BAD "), ln)
-        self.assertEqual(r.cmd("b NOOP"), b"b OK NOOP completed.")
-        r.send("c NOOP " + "x" * 9000 + "\r\n")
+        # an ID at RFC 2971's maxima (30 pairs, 1024-octet values): ~32k
+        pairs = " ".join('"k%02d" "%s"' % (i, "v" * 1024) for i in range(30))
+        self.assertEqual(r.cmd("a ID (" + pairs + ")"), b'* ID ("name" "Loft")')
+        self.assertEqual(r.line(), b"a OK ID completed.")
+        # over the parser's argument limit: BAD, and the connection goes on
+        self.assertEqual(r.cmd("b LOGIN" + " x" * 70), b"b BAD Too many arguments")
+        self.assertEqual(r.cmd("c NOOP"), b"c OK NOOP completed.")
+        # over login_max_line_length (64k): BYE and disconnect
+        r.send("d NOOP " + "x" * 70000 + "\r\n")
         self.assertEqual(r.line(), b"* BYE Input line too long.")
         self.assertTrue(r.closed())
 

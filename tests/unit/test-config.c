@@ -74,7 +74,7 @@ static void test_defaults_parse(void **state)
 	assert_non_null(cfg);
 	assert_string_equal(config_path(cfg), "");
 	assert_int_equal(config_size(cfg, "message_size_limit"), 52428800);
-	assert_int_equal(config_size(cfg, "login_max_line_length"), 8192);
+	assert_int_equal(config_size(cfg, "login_max_line_length"), 65536);
 	assert_int_equal(config_size(cfg, "imap_max_line_length"), 65536);
 	assert_int_equal(config_time_ms(cfg, "queue_lifetime"), 5ull * 86400 * 1000);
 	assert_int_equal(config_time_ms(cfg, "login_idle_timeout"), 180000);

@@ -41,6 +41,25 @@ static void test_seqset(void **state)
 	assert_int_equal(r[0].hi, 7);
 	assert_int_equal(seq("4294967295", r, 8, &n), 0);
 	assert_int_equal(r[0].lo, 4294967295u);
+	assert_true(r[0].lo != IMAP_SEQ_STAR);
+	/* 4294967295 is a number, not '*': 7:4294967295 in a mailbox whose
+	 * highest UID is 6 holds nothing (imaptest search-sets) */
+	assert_int_equal(seq("7:4294967295", r, 8, &n), 0);
+	imap_seqset_resolve(r, n, 6);
+	assert_int_equal(r[0].lo, 7);
+	assert_int_equal(r[0].hi, 4294967295u);
+	assert_false(imap_seqset_contains(r, n, 6));
+	assert_true(imap_seqset_contains(r, n, 4294967295u));
+	assert_int_equal(seq("7:*", r, 8, &n), 0); /* while 7:* holds the highest */
+	imap_seqset_resolve(r, n, 6);
+	assert_true(imap_seqset_contains(r, n, 6));
+	assert_false(imap_seqset_contains(r, n, 4294967295u));
+	assert_int_equal(seq("4294967295:*", r, 8, &n), 0);
+	assert_int_equal(r[0].lo, 4294967295u);
+	assert_int_equal(r[0].hi, IMAP_SEQ_STAR);
+	imap_seqset_resolve(r, n, 4294967295u);
+	assert_int_equal(r[0].lo, 4294967295u);
+	assert_int_equal(r[0].hi, 4294967295u);
 	/* * resolved by the caller: *:5 in a mailbox of 3 is 3:5 */
 	assert_int_equal(seq("*:5,10:*", r, 8, &n), 0);
 	imap_seqset_resolve(r, n, 3);

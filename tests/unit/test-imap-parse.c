@@ -188,8 +188,6 @@ static void test_errors(void **state)
 	expect("t X {4294967296}\r\n", "E t|Invalid literal size\n");
 	expect("t X {3}x\r\n", "E t|Missing CRLF after literal size\n");
 	expect("t X a{3}\r\nu NOOP\r\n", "E t|Missing space between arguments\nC u NOOP\n");
-	expect("t FETCH 1 BODY[HEADER\r\n", "E t|Missing ']'\n");
-	expect("t FETCH 1 BODY[[]]\r\n", "E t|Nested '[' in atom\n");
 	struct imap_limits lim = {.max_args = 3};
 	const char *s = "t X a (b)\r\nu X a b c d\r\nv X (a (b))\r\n";
 	expect_lim(&lim, s, strlen(s), 0,
@@ -202,6 +200,18 @@ static void test_brackets(void **state)
 	expect("t FETCH 1:4 (BODY[HEADER.FIELDS (From \"To\")]<0.10> UID)\r\n",
 	       "C t FETCH 1:4 (BODY[HEADER.FIELDS (From \"To\")]<0.10> UID)\n");
 	expect("t UID FETCH 1 BODY.PEEK[]\r\n", "C t UID FETCH 1 BODY.PEEK[]\n");
+	/* '[' is an ATOM-CHAR: without a matching ']' it opens no section */
+	expect("t SELECT !#$&'+,-.0123456789:;<=>?@^_`|[}\r\n",
+	       "C t SELECT !#$&'+,-.0123456789:;<=>?@^_`|[}\n");
+	expect("t LIST \"\" !#$&'+,-.0123456789:;<=>?@^_`|[}%*\r\nu NOOP\r\n",
+	       "C t LIST \"\" !#$&'+,-.0123456789:;<=>?@^_`|[}%*\nC u NOOP\n");
+	expect("t X a[b c\r\n", "C t X a[b c\n");
+	expect("t X [ [\"x]\r\n", "E t|Missing space between arguments\n");
+	expect("t FETCH 1 BODY[HEADER\r\n", "C t FETCH 1 BODY[HEADER\n");
+	expect("t FETCH 1 BODY[[]]\r\n", "C t FETCH 1 BODY[[]]\n");
+	expect("t FETCH 1 (BODY[HEADER.FIELDS (A B) UID)\r\n",
+	       "C t FETCH 1 (BODY[HEADER.FIELDS (A B) UID)\n");
+	expect("t FETCH 1 x[y]z[ (a)\r\n", "C t FETCH 1 x[y]z[ (a)\n");
 }
 
 static void test_sync_literal(void **state)
@@ -335,11 +345,11 @@ static void test_arg_helpers(void **state)
 {
 	(void)state;
 	struct imap_parser *ps = imap_parser_new(NULL);
-	const char *s = "t X nil \"q\" {1+}\r\nl BODY[] ~{1+}\r\nb (a)\r\n";
+	const char *s = "t X nil \"q\" {1+}\r\nl BODY[] ~{1+}\r\nb (a) B[H (F)] a[} a% *\r\n";
 	size_t used;
 	assert_int_equal(imap_parser_feed(ps, s, strlen(s), &used), IMAP_PARSE_COMMAND);
 	const struct imap_command *c = imap_parser_command(ps);
-	assert_int_equal(c->argc, 6);
+	assert_int_equal(c->argc, 10);
 	const char *str;
 	size_t len;
 	assert_true(imap_arg_atom_eq(&c->args[0], "NIL"));
@@ -351,10 +361,17 @@ static void test_arg_helpers(void **state)
 	assert_memory_equal(str, "q", 1);
 	assert_int_equal(imap_arg_astring(&c->args[2], &str, &len), 0);
 	assert_memory_equal(str, "l", 1);
-	assert_int_equal(imap_arg_astring(&c->args[3], &str, &len), -1); /* BODY[] */
+	/* ASTRING-CHAR includes '[' and ']' (RFC 3501 9) */
+	assert_int_equal(imap_arg_astring(&c->args[3], &str, &len), 0); /* BODY[] */
+	assert_int_equal(len, 6);
 	assert_int_equal(imap_arg_nstring(&c->args[3], &str, &len), -1);
 	assert_int_equal(imap_arg_astring(&c->args[4], &str, &len), -1); /* literal8 */
 	assert_int_equal(imap_arg_astring(&c->args[5], &str, &len), -1);
+	assert_int_equal(imap_arg_astring(&c->args[6], &str, &len), -1); /* B[H (F)] */
+	assert_int_equal(imap_arg_astring(&c->args[7], &str, &len), 0);  /* a[} */
+	assert_int_equal(len, 3);
+	assert_int_equal(imap_arg_astring(&c->args[8], &str, &len), -1); /* a% */
+	assert_int_equal(imap_arg_astring(&c->args[9], &str, &len), -1); /* * */
 	assert_false(imap_arg_atom_eq(&c->args[1], "q"));
 	imap_parser_free(ps);
 }

@@ -2,7 +2,8 @@
  * UID EXPUNGE, COPY, MOVE, APPEND and their UID forms, UIDPLUS codes) in a
  * session forked over a socketpair against a temp Maildir, checked line by
  * line and then on disk: flags and keywords in file names, files gone from
- * cur/, copies' dates, APPEND's mtime, and another session's expunge. */
+ * cur/, copies' dates, APPEND's mtime, another session's expunge, and two
+ * sessions' flag changes to one message both kept. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -591,6 +592,50 @@ static void test_pending_expunge(void **state)
 	assert_int_equal(count_files(fx, "INBOX", "cur"), 1);
 }
 
+/* Two sessions change one message's flags: both changes survive and both
+ * clients end up seeing the real flags (imaptest "store" 10/11). */
+static void test_store_two_sessions(void **state)
+{
+	struct fx *fx = *state;
+	struct sess a, b;
+	start(fx, &a);
+	select_inbox(&a);
+	run_to(&a, "a0 STORE 1 FLAGS.SILENT (\\Seen)\r\n", "a0 OK");
+	start(fx, &b);
+	select_inbox(&b);
+	send_str(&a, "a1 STORE 1 +FLAGS (\\Answered)\r\n");
+	expect(&a, "* 1 FETCH (FLAGS (\\Answered \\Seen))");
+	expect(&a, "a1 OK Store completed.");
+	/* b still believes (\Seen): its -FLAGS applies to the real flags */
+	send_str(&b, "b1 STORE 1 -FLAGS (\\Seen)\r\n");
+	expect(&b, "* 1 FETCH (FLAGS (\\Answered))");
+	expect(&b, "b1 OK Store completed.");
+	send_str(&a, "a2 CHECK\r\n");
+	expect(&a, "* 1 FETCH (FLAGS (\\Answered))");
+	expect(&a, "a2 OK Check completed.");
+	/* .SILENT: told only what the client could not know (RFC 3501 6.4.6) */
+	send_str(&b, "b2 STORE 1 +FLAGS.SILENT (\\Flagged)\r\n");
+	expect(&b, "b2 OK Store completed.");
+	send_str(&a, "a3 STORE 1 +FLAGS.SILENT (\\Draft)\r\n");
+	expect(&a, "* 1 FETCH (FLAGS (\\Answered \\Flagged \\Draft))");
+	expect(&a, "a3 OK Store completed.");
+	/* a keyword set by one session is kept by the other's -FLAGS */
+	run_to(&a, "a4 STORE 2 +FLAGS (Work)\r\n", "a4 OK");
+	send_str(&b, "b3 STORE 2 -FLAGS (\\Seen)\r\n");
+	expect(&b, "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft Work)");
+	expect(&b, "* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft Work \\*)] "
+	           "Flags permitted.");
+	expect(&b, "* 2 FETCH (FLAGS (Work))");
+	expect(&b, "* 1 FETCH (FLAGS (\\Answered \\Flagged \\Draft))");
+	expect(&b, "b3 OK Store completed.");
+	logout(&a);
+	logout(&b);
+	struct maildir_mailbox *box = open_box(fx, "INBOX");
+	assert_non_null(strstr(box->msgs[0].fname, ":2,DFR"));
+	assert_int_equal(box->msgs[1].keywords, 1);
+	maildir_mailbox_close(box);
+}
+
 int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
@@ -603,6 +648,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_move, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_append, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_pending_expunge, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_store_two_sessions, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

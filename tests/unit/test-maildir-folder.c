@@ -1,6 +1,7 @@
 /* test-maildir-folder.c: Maildir++ folders of loftmaildir on real files:
  * name validation, create (layout and modes), list, rename and delete with
- * children, and the subscriptions file. */
+ * children, the subscriptions file, and new UIDVALIDITYs from the root's
+ * loft-uidvalidity (a re-created folder never gets its old one back). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "maildir.h"
@@ -277,6 +279,72 @@ static void test_subscriptions(void **state)
 	assert_false(exists("/", p));
 }
 
+static uint32_t uidvalidity_of(struct fx *fx, const char *name)
+{
+	const char *err = NULL;
+	struct maildir_mailbox *box = NULL;
+	if (maildir_mailbox_open(&fx->st, name, 0, &box, &err) < 0)
+		fail_msg("open %s: %s", name, err);
+	uint32_t v = box->uidvalidity;
+	maildir_mailbox_close(box);
+	return v;
+}
+
+static uint32_t recorded_uidvalidity(struct fx *fx)
+{
+	char p[512], text[32] = {0};
+	snprintf(p, sizeof(p), "%s/loft-uidvalidity", fx->root);
+	FILE *f = fopen(p, "r");
+	assert_non_null(f);
+	assert_true(fread(text, 1, sizeof(text) - 1, f) > 0);
+	fclose(f);
+	return (uint32_t)strtoul(text, NULL, 10);
+}
+
+/* A folder deleted and created again (within one second) gets a new
+ * UIDVALIDITY: the last one handed out is kept in the root, for INBOX and
+ * every folder alike. */
+static void test_uidvalidity_recreate(void **state)
+{
+	struct fx *fx = *state;
+	const char *err;
+	assert_int_equal(maildir_folder_create(&fx->st, "INBOX", &err), 0);
+	uint32_t inbox = uidvalidity_of(fx, "INBOX");
+	assert_int_equal(recorded_uidvalidity(fx), inbox);
+	assert_int_equal(maildir_folder_create(&fx->st, "Box", &err), 0);
+	uint32_t v1 = uidvalidity_of(fx, "Box");
+	assert_true(v1 > inbox);
+	assert_int_equal(maildir_folder_delete(&fx->st, "Box", &err), 0);
+	assert_int_equal(maildir_folder_create(&fx->st, "Box", &err), 0);
+	uint32_t v2 = uidvalidity_of(fx, "Box");
+	assert_true(v2 > v1);
+	assert_int_equal(recorded_uidvalidity(fx), v2);
+	/* stable once given */
+	assert_int_equal(uidvalidity_of(fx, "Box"), v2);
+	assert_int_equal(uidvalidity_of(fx, "INBOX"), inbox);
+	/* a recorded value ahead of the clock still moves on by one */
+	char p[512];
+	snprintf(p, sizeof(p), "%s/loft-uidvalidity", fx->root);
+	unsigned ahead = (unsigned)time(NULL) + 100000u;
+	FILE *f = fopen(p, "w");
+	fprintf(f, "%u\n", ahead);
+	fclose(f);
+	assert_int_equal(maildir_folder_create(&fx->st, "Later", &err), 0);
+	assert_int_equal(uidvalidity_of(fx, "Later"), ahead + 1);
+	/* junk in the file is replaced, not fatal */
+	f = fopen(p, "w");
+	fputs("junk", f);
+	fclose(f);
+	assert_int_equal(maildir_folder_create(&fx->st, "Again", &err), 0);
+	assert_true(uidvalidity_of(fx, "Again") != 0);
+	assert_int_equal(recorded_uidvalidity(fx), uidvalidity_of(fx, "Again"));
+	/* no folder: the root files are not listed */
+	char **names;
+	int n = maildir_folder_list(&fx->st, &names, &err);
+	assert_int_equal(n, 4);
+	maildir_names_free(names, (size_t)n);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -287,6 +355,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_rename, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_delete, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_subscriptions, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_uidvalidity_recreate, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

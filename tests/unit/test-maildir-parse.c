@@ -1,6 +1,7 @@
 /* test-maildir-parse.c: the pure parsers of loftmaildir's own files: the
- * uidlist (header, order, bounds, bad names) and the index cache (checksum,
- * count, records) accept exactly what they should. */
+ * uidlist (header, order, bounds, bad names), the index cache (checksum,
+ * count, records) and loft-uidvalidity accept exactly what they should, and
+ * the next UIDVALIDITY is max(now, last + 1). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -143,12 +144,36 @@ static void test_fname_order(void **state)
 	assert_int_equal(maildir_fname_cmp("same.M1", "same.M1"), 0);
 }
 
+static void test_uidvalidity(void **state)
+{
+	(void)state;
+	uint32_t v = 0;
+	assert_int_equal(maildir_uidvalidity_parse("1795711621\n", 11, &v), 0);
+	assert_int_equal(v, 1795711621u);
+	assert_int_equal(maildir_uidvalidity_parse("4294967295\n", 11, &v), 0);
+	assert_int_equal(v, 4294967295u);
+	static const char *const bad[] = {"",     "\n",           "0\n",   "12",  "12\n\n",
+	                                  "-1\n", "4294967296\n", "1 2\n", "x\n", "12\0\n"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+		size_t len = i == 9 ? 4 : strlen(bad[i]);
+		assert_int_equal(maildir_uidvalidity_parse(bad[i], len, &v), -1);
+	}
+	/* max(now, last + 1, above + 1), never 0 */
+	assert_int_equal(maildir_uidvalidity_pick(0, 0, 1800000000), 1800000000u);
+	assert_int_equal(maildir_uidvalidity_pick(1800000000, 0, 1800000000), 1800000001u);
+	assert_int_equal(maildir_uidvalidity_pick(1900000000, 0, 1800000000), 1900000001u);
+	assert_int_equal(maildir_uidvalidity_pick(5, 2000000000, 1800000000), 2000000001u);
+	assert_int_equal(maildir_uidvalidity_pick(0, 0, 0), 1u);
+	assert_int_equal(maildir_uidvalidity_pick(UINT32_MAX, 0, 1800000000), 1u);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_fname_order),
 	    cmocka_unit_test(test_uidlist),
 	    cmocka_unit_test(test_index),
+	    cmocka_unit_test(test_uidvalidity),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

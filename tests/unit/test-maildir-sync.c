@@ -2,7 +2,8 @@
  * files: UIDs strictly increase and are never reused (also across reopen),
  * UIDVALIDITY is stable, flags/keywords round trip, new/ -> cur/ keeps UIDs,
  * \Recent goes to exactly one session, a stale table survives another
- * process's renames, the cache is rebuilt identically after deletion or
+ * process's renames, flag changes merge with other processes' (also inside
+ * one batch lock, without per-message stats), the cache is rebuilt identically after deletion or
  * corruption, and a warm open of 20,000 messages does no readdir or stat. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -448,6 +449,104 @@ static void test_warm_open_20k(void **state)
 	free(warm);
 }
 
+static unsigned flags_of(struct maildir_mailbox *box, uint32_t uid)
+{
+	const struct maildir_msg *m = maildir_mailbox_find_uid(box, uid);
+	assert_non_null(m);
+	return m->flags;
+}
+
+/* Rename a message's file the way a non-Loft tool would: no lock. */
+static void foreign_rename(struct fx *fx, struct maildir_mailbox *box, uint32_t uid,
+                           const char *info)
+{
+	const struct maildir_msg *m = maildir_mailbox_find_uid(box, uid);
+	char from[600], to[600];
+	snprintf(from, sizeof(from), "%s/cur/%s", fx->root, m->fname);
+	snprintf(to, sizeof(to), "%s/cur/%s:2,%s", fx->root, m->base, info);
+	assert_int_equal(rename(from, to), 0);
+}
+
+/* Two sessions' +FLAGS and -FLAGS on one message both survive: a change
+ * applies to the flags the file has, not to a session's cached copy. */
+static void test_update_flags_merge(void **state)
+{
+	struct fx *fx = *state;
+	const char *err;
+	free(deliver(fx, "a\n"));
+	free(deliver(fx, "b\n"));
+	struct maildir_mailbox *a = open_box(fx, MAILDIR_OPEN_SESSION);
+	assert_int_equal(maildir_msg_set_flags(a, 1, MAILDIR_FLAG_SEEN, 0, &err), 0);
+	struct maildir_mailbox *b = open_box(fx, MAILDIR_OPEN_SESSION);
+	const struct maildir_flag_update add_r = {.add = MAILDIR_FLAG_REPLIED};
+	const struct maildir_flag_update del_s = {.remove = MAILDIR_FLAG_SEEN};
+	assert_int_equal(maildir_msg_update_flags(a, 1, &add_r, &err), 0);
+	assert_int_equal(flags_of(b, 1), MAILDIR_FLAG_SEEN); /* b's copy is stale */
+	assert_int_equal(maildir_msg_update_flags(b, 1, &del_s, &err), 0);
+	assert_int_equal(flags_of(b, 1), MAILDIR_FLAG_REPLIED);
+	sync_ok(a);
+	assert_int_equal(flags_of(a, 1), MAILDIR_FLAG_REPLIED);
+
+	/* stale copy says "nothing to do", the file says otherwise */
+	const struct maildir_flag_update add_s = {.add = MAILDIR_FLAG_SEEN};
+	assert_int_equal(maildir_msg_update_flags(a, 1, &add_s, &err), 0);
+	assert_int_equal(flags_of(b, 1), MAILDIR_FLAG_REPLIED);
+	assert_int_equal(maildir_msg_update_flags(b, 1, &del_s, &err), 0);
+	assert_int_equal(flags_of(b, 1), MAILDIR_FLAG_REPLIED);
+
+	/* keywords merge the same way, and the batch lock syncs first */
+	const struct maildir_flag_update kw0 = {.kw_add = 1};
+	const struct maildir_flag_update add_f = {.add = MAILDIR_FLAG_FLAGGED};
+	assert_int_equal(maildir_keyword_index(a, "one", 1, &err), 0);
+	assert_int_equal(maildir_msg_update_flags(a, 2, &kw0, &err), 0);
+	assert_true(maildir_mailbox_lock(b, &err) >= 0);
+	assert_int_equal(maildir_mailbox_find_uid(b, 2)->keywords, 1);
+	assert_int_equal(maildir_msg_update_flags(b, 2, &add_f, &err), 0);
+	/* a foreign rename inside our batch: found again, change reapplied */
+	foreign_rename(fx, b, 1, "RT");
+	assert_int_equal(maildir_msg_update_flags(b, 1, &add_f, &err), 0);
+	maildir_mailbox_unlock(b);
+	assert_int_equal(b->lock_depth, 0);
+	assert_int_equal(flags_of(b, 1),
+	                 MAILDIR_FLAG_FLAGGED | MAILDIR_FLAG_REPLIED | MAILDIR_FLAG_TRASHED);
+	maildir_mailbox_close(b);
+	b = open_box(fx, 0);
+	assert_int_equal(flags_of(b, 1),
+	                 MAILDIR_FLAG_FLAGGED | MAILDIR_FLAG_REPLIED | MAILDIR_FLAG_TRASHED);
+	assert_int_equal(flags_of(b, 2), MAILDIR_FLAG_FLAGGED);
+	assert_int_equal(maildir_mailbox_find_uid(b, 2)->keywords, 1);
+	/* expunged meanwhile: 1 */
+	assert_int_equal(maildir_msg_expunge(b, 2, &err), 0);
+	assert_int_equal(maildir_msg_update_flags(a, 2, &add_f, &err), 1);
+	maildir_mailbox_close(a);
+	maildir_mailbox_close(b);
+}
+
+/* STORE 1:* stays cheap: one lock and one sync, then no readdir or stat
+ * per message, also for messages that need no change. */
+static void test_update_flags_batch(void **state)
+{
+	struct fx *fx = *state;
+	const char *err;
+	for (int i = 0; i < 50; i++)
+		free(deliver(fx, "m\n"));
+	struct maildir_mailbox *box = open_box(fx, MAILDIR_OPEN_SESSION);
+	for (uint32_t uid = 1; uid <= 50; uid += 2)
+		assert_int_equal(maildir_msg_set_flags(box, uid, MAILDIR_FLAG_SEEN, 0, &err), 0);
+	assert_true(maildir_mailbox_lock(box, &err) >= 0);
+	struct maildir_stats before = box->stats;
+	const struct maildir_flag_update add_s = {.add = MAILDIR_FLAG_SEEN};
+	for (uint32_t uid = 1; uid <= 50; uid++)
+		assert_int_equal(maildir_msg_update_flags(box, uid, &add_s, &err), 0);
+	assert_int_equal(box->stats.readdirs, before.readdirs);
+	assert_int_equal(box->stats.file_stats, before.file_stats);
+	assert_int_equal(box->stats.uidlist_reads, before.uidlist_reads);
+	maildir_mailbox_unlock(box);
+	for (uint32_t uid = 1; uid <= 50; uid++)
+		assert_int_equal(flags_of(box, uid), MAILDIR_FLAG_SEEN);
+	maildir_mailbox_close(box);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -459,6 +558,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_recent_once, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_index_rebuild, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_warm_open_20k, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_update_flags_merge, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_update_flags_batch, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

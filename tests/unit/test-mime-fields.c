@@ -452,11 +452,93 @@ static void test_dovecot_addresses(void **state)
 	}
 }
 
+/* Sender and Reply-To default to From when missing or when the field holds
+ * no address (imaptest fetch-envelope, as Dovecot 2.3.19 answers). */
+static const struct {
+	const char *msg, *envelope;
+} default_cases[] = {
+    {"From: user@domain (Real Name)\nSender: \nReply-To: \n\nbody\n",
+     "(NIL NIL ((\"Real Name\" NIL \"user\" \"domain\")) ((\"Real Name\" NIL \"user\" "
+     "\"domain\")) ((\"Real Name\" NIL \"user\" \"domain\")) NIL NIL NIL NIL NIL)"},
+    {"From: a@b\nReply-To: r@s\n\nbody\n",
+     "(NIL NIL ((NIL NIL \"a\" \"b\")) ((NIL NIL \"a\" \"b\")) ((NIL NIL \"r\" \"s\")) NIL "
+     "NIL NIL NIL NIL)"},
+    {"From: a@b\nSender: s@t\nReply-To:\n\nbody\n",
+     "(NIL NIL ((NIL NIL \"a\" \"b\")) ((NIL NIL \"s\" \"t\")) ((NIL NIL \"a\" \"b\")) NIL "
+     "NIL NIL NIL NIL)"},
+    {"From: \nSender: \nTo: x@y\n\nbody\n",
+     "(NIL NIL NIL NIL NIL ((NIL NIL \"x\" \"y\")) NIL NIL NIL NIL)"},
+};
+
+static void test_sender_reply_to_default(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(default_cases) / sizeof(default_cases[0]); i++) {
+		struct mime_message *m =
+		    mime_parse(default_cases[i].msg, strlen(default_cases[i].msg));
+		struct buf b;
+		assert_non_null(m);
+		buf_init(&b, 0);
+		assert_int_equal(imap_envelope_render(m, m->root, &b), 0);
+		if (strcmp(b.data, default_cases[i].envelope) != 0)
+			fprintf(stderr, "%s\n got: %s\nwant: %s\n", default_cases[i].msg, b.data,
+			        default_cases[i].envelope);
+		assert_string_equal(b.data, default_cases[i].envelope);
+		mime_message_free(m);
+		buf_free(&b);
+	}
+}
+
+/* Address lists written back in Dovecot's normal form (what SEARCH
+ * FROM/TO/CC/BCC match against; imaptest search-addresses). */
+static const struct {
+	const char *in, *out;
+} write_cases[] = {
+    {"user-from@domain.org", "user-from@domain.org"},
+    {"<user-from (comment)@ (comment) domain.org>", "user-from@domain.org"},
+    {"user-from@domain.org (RealFrom)", "RealFrom <user-from@domain.org>"},
+    {"RealFrom <user-from@domain.org>", "RealFrom <user-from@domain.org>"},
+    {"\"Last, First\" <a@b.c>, Fred  Flintstone <f@b>",
+     "\"Last, First\" <a@b.c>, \"Fred Flintstone\" <f@b>"},
+    {"\"Quote \\\"Me\\\"\" <q@x>", "\"Quote \\\"Me\\\"\" <q@x>"},
+    {"=?UTF-8?B?w6TDtsO8?= <enc@example.com>", "=?UTF-8?B?w6TDtsO8?= <enc@example.com>"},
+    {"<@route1,@route2:routed@example.com>", "<@route1,@route2:routed@example.com>"},
+    {"groupname: groupuser1@domain.org, groupuser2@domain.org;,\n  groupname2: g3@domain.org;",
+     "groupname: groupuser1@domain.org, groupuser2@domain.org;, groupname2: g3@domain.org;"},
+    {"groupname:;", "groupname;"},
+    {"a@b, , <user>", "a@b, MISSING_MAILBOX@MISSING_DOMAIN, user@MISSING_DOMAIN"},
+    {"j.doe@example.com", "j.doe@example.com"},
+    {"", ""},
+};
+
+static void test_address_write(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(write_cases) / sizeof(write_cases[0]); i++) {
+		struct mime_address *a;
+		size_t n;
+		struct buf b;
+		buf_init(&b, 0);
+		assert_int_equal(
+		    mime_address_parse(write_cases[i].in, strlen(write_cases[i].in), &a, &n), 0);
+		assert_int_equal(mime_address_write(a, n, &b), 0);
+		const char *got = b.data != NULL ? b.data : "";
+		if (strcmp(got, write_cases[i].out) != 0)
+			fprintf(stderr, "%s\n got: %s\nwant: %s\n", write_cases[i].in, got,
+			        write_cases[i].out);
+		assert_string_equal(got, write_cases[i].out);
+		mime_address_free(a, n);
+		buf_free(&b);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_dovecot_odd_fields),
 	    cmocka_unit_test(test_dovecot_addresses),
+	    cmocka_unit_test(test_sender_reply_to_default),
+	    cmocka_unit_test(test_address_write),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -328,6 +328,157 @@ static void test_dovecot_sections(void **state)
 	}
 }
 
+/* Part numbers inside message/rfc822 (RFC 3501 6.4.5): the messages of
+ * imaptest's fetch-body-message-rfc822{,-mime,-x2} with the contents
+ * Dovecot 2.3.19 sends for them. */
+static const char rfc822_msg[] = "From: user@domain.org\n"
+                                 "Date: Sat, 24 Mar 2007 23:00:00 +0200\n"
+                                 "Mime-Version: 1.0\n"
+                                 "Content-Type: message/rfc822\n"
+                                 "\n"
+                                 "From: sub@domain.org\n"
+                                 "Date: Sun, 12 Aug 2012 12:34:56 +0300\n"
+                                 "Subject: submsg\n"
+                                 "\n"
+                                 "Hello world\n";
+
+static const char rfc822_digest_msg[] = "From: user@domain.org\n"
+                                        "Date: Sat, 24 Mar 2007 23:00:00 +0200\n"
+                                        "Mime-Version: 1.0\n"
+                                        "Content-Type: message/rfc822\n"
+                                        "\n"
+                                        "From: sub@domain.org\n"
+                                        "Date: Sun, 12 Aug 2012 12:34:56 +0300\n"
+                                        "Subject: submsg\n"
+                                        "Content-Type: multipart/digest; boundary=\"foo\"\n"
+                                        "\n"
+                                        "prologue\n"
+                                        "\n"
+                                        "--foo \n"
+                                        "\n"
+                                        "From: m1@example.com\n"
+                                        "Subject: m1\n"
+                                        "\n"
+                                        "m1 body\n"
+                                        "\n"
+                                        "--foo \n"
+                                        "X-Mime: m2 header\n"
+                                        "\n"
+                                        "From: m2@example.com\n"
+                                        "Subject: m2\n"
+                                        "\n"
+                                        "m2 body\n"
+                                        "\n"
+                                        "--foo--\n"
+                                        "\n"
+                                        "epilogue\n";
+
+static const char rfc822_x2_msg[] = "From: user@domain.org\n"
+                                    "Date: Sat, 24 Mar 2007 23:00:00 +0200\n"
+                                    "Mime-Version: 1.0\n"
+                                    "Content-Type: message/rfc822\n"
+                                    "\n"
+                                    "From: user2@domain.org\n"
+                                    "Date: Fri, 23 Mar 2007 11:22:33 +0200\n"
+                                    "Mime-Version: 1.0\n"
+                                    "Content-Type: message/rfc822\n"
+                                    "\n"
+                                    "From: sub@domain.org\n"
+                                    "Date: Sun, 12 Aug 2012 12:34:56 +0300\n"
+                                    "Subject: submsg\n"
+                                    "\n"
+                                    "Hello world\n";
+
+#define SUB_HDR                                                                                    \
+	"From: sub@domain.org\r\n"                                                                 \
+	"Date: Sun, 12 Aug 2012 12:34:56 +0300\r\n"                                                \
+	"Subject: submsg\r\n"                                                                      \
+	"\r\n"
+
+static const struct {
+	const char *msg, *section, *content;
+} rfc822_expects[] = {
+    {rfc822_msg, "1", SUB_HDR "Hello world\r\n"},
+    {rfc822_msg, "1.1", "Hello world\r\n"},
+    {rfc822_msg, "1.HEADER", SUB_HDR},
+    {rfc822_msg, "1.HEADER.FIELDS (from subject X-foo)",
+     "From: sub@domain.org\r\nSubject: submsg\r\n\r\n"},
+    {rfc822_msg, "1.HEADER.FIELDS.NOT (from subject X-foo)",
+     "Date: Sun, 12 Aug 2012 12:34:56 +0300\r\n\r\n"},
+    {rfc822_msg, "1.TEXT", "Hello world\r\n"},
+    {rfc822_msg, "1.1.MIME", SUB_HDR},
+    {rfc822_msg, "TEXT", SUB_HDR "Hello world\r\n"},
+    {rfc822_msg, "2", ""},
+    {rfc822_msg, "1.2", ""},
+    {rfc822_msg, "1.1.1", ""},
+    {rfc822_msg, "1.1.HEADER", ""},
+    {rfc822_digest_msg, "1.HEADER",
+     "From: sub@domain.org\r\n"
+     "Date: Sun, 12 Aug 2012 12:34:56 +0300\r\n"
+     "Subject: submsg\r\n"
+     "Content-Type: multipart/digest; boundary=\"foo\"\r\n"
+     "\r\n"},
+    {rfc822_digest_msg, "1.1", "From: m1@example.com\r\nSubject: m1\r\n\r\nm1 body\r\n"},
+    {rfc822_digest_msg, "1.1.MIME", "\r\n"},
+    {rfc822_digest_msg, "1.1.HEADER", "From: m1@example.com\r\nSubject: m1\r\n\r\n"},
+    {rfc822_digest_msg, "1.1.TEXT", "m1 body\r\n"},
+    {rfc822_digest_msg, "1.2", "From: m2@example.com\r\nSubject: m2\r\n\r\nm2 body\r\n"},
+    {rfc822_digest_msg, "1.2.MIME", "X-Mime: m2 header\r\n\r\n"},
+    {rfc822_digest_msg, "1.2.HEADER", "From: m2@example.com\r\nSubject: m2\r\n\r\n"},
+    {rfc822_digest_msg, "1.2.TEXT", "m2 body\r\n"},
+    {rfc822_digest_msg, "1.2.1", "m2 body\r\n"},
+    {rfc822_digest_msg, "1.3", ""},
+    {rfc822_x2_msg, "1",
+     "From: user2@domain.org\r\n"
+     "Date: Fri, 23 Mar 2007 11:22:33 +0200\r\n"
+     "Mime-Version: 1.0\r\n"
+     "Content-Type: message/rfc822\r\n"
+     "\r\n" SUB_HDR "Hello world\r\n"},
+    {rfc822_x2_msg, "1.1", SUB_HDR "Hello world\r\n"},
+    {rfc822_x2_msg, "1.HEADER",
+     "From: user2@domain.org\r\n"
+     "Date: Fri, 23 Mar 2007 11:22:33 +0200\r\n"
+     "Mime-Version: 1.0\r\n"
+     "Content-Type: message/rfc822\r\n"
+     "\r\n"},
+    {rfc822_x2_msg, "1.TEXT", SUB_HDR "Hello world\r\n"},
+    {rfc822_x2_msg, "1.1.1", "Hello world\r\n"},
+    {rfc822_x2_msg, "1.1.HEADER", SUB_HDR},
+    {rfc822_x2_msg, "1.1.TEXT", "Hello world\r\n"},
+    {rfc822_x2_msg, "1.1.1.1", ""},
+};
+
+static void test_rfc822_sections(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(rfc822_expects) / sizeof(rfc822_expects[0]); i++) {
+		const char *msg = rfc822_expects[i].msg, *want = rfc822_expects[i].content;
+		const char *section = rfc822_expects[i].section, *error;
+		struct mime_message *m = mime_parse(msg, strlen(msg));
+		struct imap_section s;
+		struct imap_section_range r;
+		struct buf b;
+
+		assert_non_null(m);
+		buf_init(&b, 0);
+		assert_int_equal(imap_section_parse(section, strlen(section), &s, &error), 0);
+		int ret = imap_section_lookup(m, &s, &r);
+		assert_true(ret >= 0);
+		if (ret == 1) {
+			assert_int_equal(imap_section_render(m, &s, &r, &b), 0);
+			assert_int_equal(r.size, b.len);
+		}
+		const char *got = b.data != NULL ? b.data : "";
+		if (strcmp(got, want) != 0)
+			fprintf(stderr, "BODY[%s] of message %zu:\n got: %s\nwant: %s\n", section,
+			        i, got, want);
+		assert_string_equal(got, want);
+		buf_free(&b);
+		imap_section_free(&s);
+		mime_message_free(m);
+	}
+}
+
 /* Stored bytes versus sent bytes: each bare LF costs one more octet. */
 static void test_range_sizes(void **state)
 {
@@ -404,6 +555,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_dovecot_sections),
+	    cmocka_unit_test(test_rfc822_sections),
 	    cmocka_unit_test(test_range_sizes),
 	    cmocka_unit_test(test_section_parse),
 	};
