@@ -95,6 +95,7 @@ static int parse_verb(const struct wire_field *f, enum auth_verb *v)
 	} verbs[] = {
 	    {"VERSION", AUTH_VERB_VERSION}, {"AUTH", AUTH_VERB_AUTH}, {"CONT", AUTH_VERB_CONT},
 	    {"CANCEL", AUTH_VERB_CANCEL},   {"USER", AUTH_VERB_USER}, {"REDEEM", AUTH_VERB_REDEEM},
+	    {"LOOKUP", AUTH_VERB_LOOKUP},
 	};
 	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++) {
 		if (wire_field_eq(f, verbs[i].name)) {
@@ -160,9 +161,11 @@ int auth_proto_parse(const struct wire_field *f, int n, struct auth_cmd *cmd, co
 		}
 		return 0;
 	case AUTH_VERB_USER:
+	case AUTH_VERB_LOOKUP:
 		if (n != 3 || f[2].len == 0 ||
 		    field_copy(cmd->name, sizeof(cmd->name), &f[2]) < 0) {
-			*err_r = "malformed USER";
+			*err_r =
+			    cmd->verb == AUTH_VERB_USER ? "malformed USER" : "malformed LOOKUP";
 			return -1;
 		}
 		return 0;
@@ -178,6 +181,9 @@ bool auth_proto_allowed(enum auth_listener l, enum auth_verb verb)
 {
 	if (verb == AUTH_VERB_USER || verb == AUTH_VERB_REDEEM)
 		return l == AUTH_LISTENER_MASTER;
+	/* smtpd's recipient check: existence only, never uid/home/password */
+	if (verb == AUTH_VERB_LOOKUP)
+		return l == AUTH_LISTENER_SMTP || l == AUTH_LISTENER_MASTER;
 	return true;
 }
 

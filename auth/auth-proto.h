@@ -21,6 +21,7 @@ enum auth_verb {
 	AUTH_VERB_CANCEL,  /* CANCEL <id> */
 	AUTH_VERB_USER,    /* USER <id> <name>                (auth-master only) */
 	AUTH_VERB_REDEEM,  /* REDEEM <id> <token> service=<s> (auth-master only) */
+	AUTH_VERB_LOOKUP,  /* LOOKUP <id> <name>     (auth-smtp, auth-master) */
 };
 
 /* Which listener a connection came from: decides the verbs it may use. */
@@ -41,7 +42,7 @@ struct auth_cmd {
 	bool has_resp;         /* AUTH: an initial response was given; CONT: always */
 	const char *resp;      /* base64, points into the line */
 	size_t resp_len;
-	char name[SASL_MAX_USER + 1];   /* USER */
+	char name[SASL_MAX_USER + 1];   /* USER, LOOKUP */
 	char token[AUTH_TOKEN_HEX + 1]; /* REDEEM */
 };
 
@@ -50,7 +51,8 @@ struct auth_cmd {
  * in a field, unknown mechanism. Pure; resp points into f. */
 int auth_proto_parse(const struct wire_field *f, int n, struct auth_cmd *cmd, const char **err_r);
 
-/* Whether verb may be used on a listener (USER and REDEEM: master only). */
+/* Whether verb may be used on a listener (USER and REDEEM: master only;
+ * LOOKUP: smtp and master). */
 bool auth_proto_allowed(enum auth_listener l, enum auth_verb verb);
 
 /* Listener kind from its LOFT_LISTEN_FDS name ("auth-login", ...). 0 or -1. */

@@ -431,6 +431,23 @@ static int cmd_user(struct auth_conn *c, const struct auth_cmd *cmd)
 	return 0;
 }
 
+/* LOOKUP: does the user exist? The answer carries nothing else, so the
+ * unprivileged smtpd learns no uid, home or mail location. */
+static int cmd_lookup(struct auth_conn *c, const struct auth_cmd *cmd)
+{
+	char ids[16], user[SASL_MAX_USER + 1];
+	snprintf(ids, sizeof(ids), "%u", cmd->id);
+	struct auth_user_info info;
+	int rc = 0;
+	if (canon_name(c->srv, cmd->name, strlen(cmd->name), user, sizeof(user)) == 0)
+		rc = auth_db_lookup(&c->srv->db, user, NULL, &info);
+	const char *f[] = {rc > 0 ? "OK" : rc == 0 ? "NOTFOUND" : "FAIL", ids, NULL};
+	if (rc > 0)
+		auth_user_info_free(&info);
+	conn_send(c, f);
+	return 0;
+}
+
 static int cmd_redeem(struct auth_conn *c, const struct auth_cmd *cmd)
 {
 	struct auth_user_info info;
@@ -474,8 +491,10 @@ static int conn_line(struct auth_conn *c, const struct wire_field *f, int n)
 	if (!auth_proto_allowed(c->kind, cmd.verb)) {
 		/* A login or smtp process asking for lookups or tokens is
 		 * compromised or broken: answer, then hang up on it. */
-		log_warning(c->srv->lg, "%s refused on a non-master auth socket; disconnecting",
-		            cmd.verb == AUTH_VERB_USER ? "USER" : "REDEEM");
+		log_warning(c->srv->lg, "%s refused on this auth socket; disconnecting",
+		            cmd.verb == AUTH_VERB_USER     ? "USER"
+		            : cmd.verb == AUTH_VERB_LOOKUP ? "LOOKUP"
+		                                           : "REDEEM");
 		send_fail(c, cmd.id, "not allowed on this socket", false);
 		c->closing = true;
 		conn_flush(c);
@@ -492,6 +511,8 @@ static int conn_line(struct auth_conn *c, const struct wire_field *f, int n)
 		return cmd_user(c, &cmd);
 	case AUTH_VERB_REDEEM:
 		return cmd_redeem(c, &cmd);
+	case AUTH_VERB_LOOKUP:
+		return cmd_lookup(c, &cmd);
 	default:
 		return -1; /* a second VERSION */
 	}

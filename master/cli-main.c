@@ -30,6 +30,8 @@ static const struct cli_command commands[] = {
     {"pw", cli_cmd_pw, "[ARGS]", "password hashing (runs loft-auth pw)"},
     {"deliver", cli_cmd_deliver, "-u USER [-f SENDER] [-a ADDRESS] < MESSAGE",
      "deliver a message into USER's INBOX (runs loft-deliver)"},
+    {"queue", cli_cmd_queue, "list|flush|delete|hold|release [ID]",
+     "show or manage the mail queue (root)"},
     {NULL, NULL, NULL, NULL},
 };
 

@@ -85,6 +85,7 @@ int cli_cmd_disable(struct cli *c, int argc, char **argv);
 int cli_cmd_setup(struct cli *c, int argc, char **argv);
 int cli_cmd_pw(struct cli *c, int argc, char **argv);
 int cli_cmd_deliver(struct cli *c, int argc, char **argv);
+int cli_cmd_queue(struct cli *c, int argc, char **argv); /* cli-queue.c */
 
 /* Executables the enabled protocols need in libexec_dir (cli-config.c), for
  * `config --check`. Fills names (static strings) up to max; returns count. */

@@ -45,7 +45,7 @@ need() {
 	case $1 in
 	imap | imaps) echo "loft-imap-login loft-auth loft-mailstore" ;;
 	pop3 | pop3s) echo "loft-pop3-login loft-auth loft-mailstore" ;;
-	smtp | submission | submissions) echo "loft-smtpd loft-queue loft-auth loft-mailstore" ;;
+	smtp | submission | submissions) echo "loft-smtpd loft-queue loft-relay loft-auth loft-mailstore" ;;
 	lmtp) echo "loft-mailstore loft-auth" ;;
 	esac
 }

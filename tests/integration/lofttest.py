@@ -594,3 +594,134 @@ class Suite:
         """Send text + CRLF and return the next line read."""
         sock.sendall(text.encode() + b"\r\n")
         return read_line(sock)
+
+
+# -- helpers for the SMTP side (appended) --------------------------------
+
+def libexec_mixed(suite, real, fake=()):
+    """Point suite's libexec_dir at tmpdir/libexec-mixed holding symlinks to
+    the built daemons named in real and to loft-testsvc for those in fake
+    (so a test needs only the daemons it is about). Returns the dir."""
+    d = os.path.join(suite.tmpdir, "libexec-mixed")
+    os.makedirs(d, exist_ok=True)
+    for exe in real:
+        os.symlink(os.path.join(BIN_DIR, exe), os.path.join(d, exe))
+    for exe in fake:
+        os.symlink(os.path.join(BIN_DIR, "loft-testsvc"), os.path.join(d, exe))
+    suite.write_config(libexec_dir=d)
+    return d
+
+
+_WIRE_ESC = {b"\t": b"\\t", b"\n": b"\\n", b"\r": b"\\r", b"\0": b"\\0",
+             b"\\": b"\\\\"}
+_WIRE_UNESC = {b"t": b"\t", b"n": b"\n", b"r": b"\r", b"0": b"\0", b"\\": b"\\"}
+
+
+def wire_line(*fields):
+    """One lib/wire.h line: fields (str or bytes) escaped, TAB-joined, LF."""
+    out = []
+    for f in fields:
+        if isinstance(f, str):
+            f = f.encode()
+        out.append(b"".join(_WIRE_ESC.get(f[i:i + 1], f[i:i + 1])
+                            for i in range(len(f))))
+    return b"\t".join(out) + b"\n"
+
+
+def wire_fields(line):
+    """Decode one wire line (bytes, with or without LF) into bytes fields."""
+    line = line.rstrip(b"\n")
+    fields, cur, i = [], b"", 0
+    while i < len(line):
+        c = line[i:i + 1]
+        if c == b"\\":
+            cur += _WIRE_UNESC[line[i + 1:i + 2]]
+            i += 2
+            continue
+        if c == b"\t":
+            fields.append(cur)
+            cur = b""
+        else:
+            cur += c
+        i += 1
+    fields.append(cur)
+    return fields
+
+
+class QueueClient:
+    """A client of loft-queue's QUEUE protocol (docs/queue-protocol.md) on
+    a unix socket, e.g. base_dir/pickup. Replies come back as lists of str."""
+
+    def __init__(self, path, timeout=15):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.settimeout(timeout)
+        self.sock.connect(path)
+        self.buf = b""
+        r = self.request(("VERSION", "QUEUE", "1", "0"))
+        if r[:3] != ["VERSION", "QUEUE", "1"]:
+            raise AssertionError("bad version reply %r" % r)
+
+    def close(self):
+        self.sock.close()
+
+    def send(self, *fields):
+        self.sock.sendall(wire_line(*fields))
+
+    def reply(self):
+        while b"\n" not in self.buf:
+            data = self.sock.recv(65536)
+            if not data:
+                raise EOFError("loft-queue closed the connection")
+            self.buf += data
+        line, _, self.buf = self.buf.partition(b"\n")
+        return [f.decode("utf-8", "replace") for f in wire_fields(line)]
+
+    def request(self, fields):
+        self.send(*fields)
+        return self.reply()
+
+    def submit(self, sender, rcpts, data, params=()):
+        """MAIL/RCPT/DATA/BODY/COMMIT; returns the COMMIT (or failing DATA)
+        reply, e.g. ["OK", id]."""
+        self.send("MAIL", sender, *params)
+        for r in rcpts:
+            self.send("RCPT", r)
+        r = self.request(("DATA",))
+        if r[0] != "OK":
+            return r
+        for i in range(0, len(data), 16384):
+            self.send("BODY", data[i:i + 16384])
+        return self.request(("COMMIT",))
+
+
+def run_as_user(user, fn):
+    """Run fn() in a forked child that switched to user (root only); return
+    its result (anything repr/eval-able) or raise what it raised, as text."""
+    pw = pwd.getpwnam(user)
+    rfd, wfd = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.close(rfd)
+            os.setgroups([])
+            os.setgid(pw.pw_gid)
+            os.setuid(pw.pw_uid)
+            out = "ok:" + repr(fn())
+        except BaseException as e:  # reported to the parent
+            out = "err:" + repr(e)
+        os.write(wfd, out.encode())
+        os._exit(0)
+    os.close(wfd)
+    data = b""
+    while True:
+        chunk = os.read(rfd, 65536)
+        if not chunk:
+            break
+        data += chunk
+    os.close(rfd)
+    os.waitpid(pid, 0)
+    text = data.decode()
+    if not text.startswith("ok:"):
+        raise AssertionError("as %s: %s" % (user, text))
+    import ast
+    return ast.literal_eval(text[3:])

@@ -315,6 +315,23 @@ class TestPasswdFile(AuthTestBase):
             self.assertIsNone(c.recv(5))
             c.close()
 
+    def test_lookup_on_smtp_and_master(self):
+        # smtpd's recipient check: existence only, normalised like a login.
+        for name in ("auth-smtp", "auth-master"):
+            c = self.d.client(name)
+            c.send("LOOKUP", "1", "ALICE")
+            self.assertEqual(c.recv(), ["OK", "1"])
+            c.send("LOOKUP", "2", "nobody-here")
+            self.assertEqual(c.recv(), ["NOTFOUND", "2"])
+            c.send("LOOKUP", "3", "carol")
+            self.assertEqual(c.recv(), ["OK", "3"])
+            c.close()
+        c = self.d.client("auth-login")
+        c.send("LOOKUP", "1", "alice")
+        self.assertEqual(c.recv(), ["FAIL", "1", "reason=not allowed on this socket"])
+        self.assertIsNone(c.recv(5))
+        c.close()
+
     def test_plaintext_refused_without_secured(self):
         c = self.d.client()
         c.send("AUTH", "1", "PLAIN", "service=imap", "rip=" + self.rip(),

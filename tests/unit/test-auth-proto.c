@@ -120,6 +120,14 @@ static void test_cont_cancel_user_redeem(void **state)
 	assert_string_equal(c.name, "alice@example.org");
 	assert_int_equal(parse("USER\t3\t", &c), -1);
 	assert_int_equal(parse("USER\t3", &c), -1);
+	assert_int_equal(parse("LOOKUP\t4\tbob", &c), 0);
+	assert_int_equal(c.verb, AUTH_VERB_LOOKUP);
+	assert_int_equal(c.id, 4);
+	assert_string_equal(c.name, "bob");
+	assert_int_equal(parse("LOOKUP\t4\t", &c), -1);
+	assert_int_equal(parse("LOOKUP\t4", &c), -1);
+	assert_int_equal(parse("LOOKUP\t4\tbob\tx", &c), -1);
+	assert_int_equal(parse("LOOKUP\t4\tb\\0b", &c), -1); /* NUL in the name */
 	char tok[AUTH_TOKEN_HEX + 1];
 	memset(tok, 'a', AUTH_TOKEN_HEX);
 	tok[AUTH_TOKEN_HEX] = '\0';
@@ -167,6 +175,9 @@ static void test_permissions(void **state)
 	assert_false(auth_proto_allowed(AUTH_LISTENER_SMTP, AUTH_VERB_REDEEM));
 	assert_true(auth_proto_allowed(AUTH_LISTENER_MASTER, AUTH_VERB_USER));
 	assert_true(auth_proto_allowed(AUTH_LISTENER_MASTER, AUTH_VERB_REDEEM));
+	assert_false(auth_proto_allowed(AUTH_LISTENER_LOGIN, AUTH_VERB_LOOKUP));
+	assert_true(auth_proto_allowed(AUTH_LISTENER_SMTP, AUTH_VERB_LOOKUP));
+	assert_true(auth_proto_allowed(AUTH_LISTENER_MASTER, AUTH_VERB_LOOKUP));
 }
 
 int main(void)
