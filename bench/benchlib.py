@@ -1,6 +1,7 @@
 """bench/benchlib.py: what the side-by-side benchmarks under bench/ share
-(bench/pop3/run.py, bench/imap/run.py): installing Dovecot's packages without
-starting their services, building Loft, the system users, the seeded message
+(bench/pop3/run.py, bench/imap/run.py, bench/smtp/run.py): installing
+Dovecot's and Postfix's packages without starting their services, building
+Loft, the system users, the seeded message
 generator and Maildir copies, starting and stopping both servers from temp
 dirs on free loopback ports, sampling their CPU time and summed RSS, and the
 result table. Run by hand as root, never part of ctest; see bench/README.md.
@@ -34,23 +35,43 @@ def run(cmd, **kw):
 
 
 def ensure_dovecot(proto):
-    """Install Dovecot's server for proto ("pop3" or "imap") from Debian if
-    missing. A temporary policy-rc.d (exit 101) keeps the package's own
-    service from starting; if this run installed it, the system service is
-    also stopped and disabled, so nothing is left listening on
-    110/143/993/995."""
+    """Install Dovecot's server for proto ("pop3", "imap" or "lmtp") from
+    Debian if missing. If this run installed it, the system service is
+    stopped and disabled, so nothing is left listening on 110/143/993/995."""
     if shutil.which("dovecot") and os.path.exists("/usr/lib/dovecot/" + proto):
         return
+    install_packages(["dovecot-core", "dovecot-%sd" % proto], "bench/%s" % proto)
+    stop_system_service("dovecot", ["dovecot.socket", "dovecot.service"])
+
+
+def ensure_postfix():
+    """Install Postfix from Debian if missing, with debconf told "No
+    configuration" (no /etc/postfix/main.cf written, nothing set up); the
+    system service is stopped and disabled afterwards. The benchmark runs
+    its own instance from a private config directory."""
+    if shutil.which("postfix") and shutil.which("postconf"):
+        return
+    install_packages(["postfix"], "bench/smtp", preseed=[
+        "postfix postfix/main_mailer_type select No configuration"])
+    stop_system_service("postfix", ["postfix.service"])
+
+
+def install_packages(pkgs, who, preseed=()):
+    """apt-get install pkgs non-interactively (apt-get update and a retry
+    when the first attempt fails). A temporary /usr/sbin/policy-rc.d (exit
+    101) keeps the packages' own services from starting; an existing one is
+    left alone and used as is. preseed: debconf-set-selections lines."""
     guard = "/usr/sbin/policy-rc.d"
     made_guard = not os.path.exists(guard)
     if made_guard:
         with open(guard, "w") as f:
-            f.write("#!/bin/sh\n# written by loft bench/%s/run.py\nexit 101\n"
-                    % proto)
+            f.write("#!/bin/sh\n# written by loft %s/run.py\nexit 101\n" % who)
         os.chmod(guard, 0o755)
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-    pkgs = ["dovecot-core", "dovecot-%sd" % proto]
     try:
+        if preseed:
+            run(["debconf-set-selections"], input="\n".join(preseed) + "\n",
+                text=True, env=env)
         log("installing " + " ".join(pkgs))
         r = subprocess.run(["apt-get", "install", "-y"] + pkgs, env=env)
         if r.returncode != 0:
@@ -59,16 +80,17 @@ def ensure_dovecot(proto):
     finally:
         if made_guard:
             os.unlink(guard)
-    stop_system_dovecot()
 
 
-def stop_system_dovecot():
+def stop_system_service(name, units):
+    """Stop and disable a package's system service (systemd units, else its
+    init script), after an install that policy-rc.d kept from starting it."""
     if os.path.isdir("/run/systemd/system") and shutil.which("systemctl"):
-        for unit in ("dovecot.socket", "dovecot.service"):
+        for unit in units:
             subprocess.run(["systemctl", "disable", "--now", unit],
                            stderr=subprocess.DEVNULL)
-    elif os.path.exists("/etc/init.d/dovecot"):
-        subprocess.run(["/etc/init.d/dovecot", "stop"],
+    elif os.path.exists("/etc/init.d/" + name):
+        subprocess.run(["/etc/init.d/" + name, "stop"],
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
@@ -241,8 +263,9 @@ class Server:
         os.chmod(self.dir, 0o755)
         os.chmod(self.mail, 0o755)
 
-    def start(self, cmd, greeting):
-        """Run cmd and wait until the port answers with greeting."""
+    def start(self, cmd, greeting, unix=None):
+        """Run cmd and wait until the port (or the UNIX socket unix) answers
+        with greeting."""
         out = open(os.path.join(self.dir, "stdout.log"), "w")
         self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out,
                                      stderr=out, start_new_session=True)
@@ -251,14 +274,25 @@ class Server:
         while time.time() < deadline:
             if self.proc.poll() is not None:
                 break
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), 2) as s:
-                    if s.recv(512).startswith(greeting):
-                        return
-            except OSError:
-                time.sleep(0.1)
+            if self.answers(greeting, unix):
+                return
+            time.sleep(0.1)
         raise RuntimeError("%s did not start; its log:\n%s"
                            % (self.name, self.log_tail()))
+
+    def answers(self, greeting, unix=None):
+        """True if a connection to the port (or to unix) gets greeting."""
+        try:
+            if unix:
+                s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                s.settimeout(2)
+                s.connect(unix)
+            else:
+                s = socket.create_connection(("127.0.0.1", self.port), 2)
+            with s:
+                return s.recv(512).startswith(greeting)
+        except OSError:
+            return False
 
     def log_tail(self):
         text = ""
@@ -270,9 +304,14 @@ class Server:
                 pass
         return text
 
+    def root_pid(self):
+        """The server's master process (None when it is not running)."""
+        return self.proc.pid if self.proc is not None else None
+
     def pids(self):
         """The master and every process below it."""
-        if self.proc is None:
+        root = self.root_pid()
+        if root is None:
             return []
         children = {}
         for d in os.listdir("/proc"):
@@ -285,7 +324,7 @@ class Server:
                 continue
             ppid = int(st[st.rfind(")") + 2:].split()[1])
             children.setdefault(ppid, []).append(int(d))
-        out, pending = [], [self.proc.pid]
+        out, pending = [], [root]
         while pending:
             p = pending.pop()
             out.append(p)
@@ -363,12 +402,13 @@ class PeakRss:
         return self.peak
 
 
-GREETING = {"pop3": b"+OK", "imap": b"* OK"}
+GREETING = {"pop3": b"+OK", "imap": b"* OK", "smtp": b"220 "}
 
 
-def start_loft(srv, build_dir, proto, exes):
+def start_loft(srv, build_dir, proto, exes, extra=None):
     """Loft as root (privileged mode, as installed): proto only, no TLS,
-    passwd-file, Maildir under the server's mail root."""
+    passwd-file, Maildir under the server's mail root; extra: more config
+    keys."""
     bin_dir = os.path.join(srv.dir, "bin")  # loft-login must reach the binaries
     os.makedirs(bin_dir)
     for exe in exes:
@@ -394,6 +434,8 @@ login_max_connections_per_ip = 1000
 {proto}_listen = 127.0.0.1:{port}
 """.format(d=srv.dir, log=srv.log_path, users=srv.users, port=srv.port,
            proto=proto))
+        for k, v in (extra or {}).items():
+            f.write("%s = %s\n" % (k, v))
     srv.start([os.path.join(bin_dir, "loft-master"), "-F", "-c", conf],
               GREETING[proto])
 
@@ -462,8 +504,8 @@ def versions(build_dir):
             "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
 
 
-def table(rows):
-    out = ["| metric | Loft | Dovecot | ratio Loft/Dovecot |",
+def table(rows, names=("Loft", "Dovecot")):
+    out = ["| metric | %s | %s | ratio %s/%s |" % (names + names),
            "| --- | ---: | ---: | ---: |"]
     for name, a, b, fmt in rows:
         out.append("| %s | %s | %s | %.2f |"
