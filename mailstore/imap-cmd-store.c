@@ -2,9 +2,9 @@
  * and -FLAGS (each with .SILENT) for system flags and keywords. Keywords are
  * created in the mailbox on demand. Changes apply to each message's current
  * flags on disk (maildir_msg_update_flags, one mailbox lock per command), so
- * another session's change is kept; a message whose flags now differ from
- * what the client was told is reported with an untagged FETCH (with its UID
- * for UID STORE) unless .SILENT. */
+ * another session's change is kept; unless .SILENT every message of the set
+ * is reported with an untagged FETCH of its flags now (with its UID for UID
+ * STORE), changed or not, as Dovecot does. */
 #include "imap-private.h"
 
 #include <stdlib.h>
@@ -172,8 +172,8 @@ static void store_update(const struct store_req *r, struct maildir_flag_update *
 }
 
 /* Change one message (view index idx) under the caller's mailbox lock. 1
- * when the client must be told its flags (they differ from what it was
- * told), 0 not, -1 error. */
+ * when the client must be told its flags (always without .SILENT), 0 not,
+ * -1 error. */
 static int store_one(struct imap_session *s, const struct store_req *r,
                      const struct maildir_flag_update *u, size_t idx)
 {
@@ -186,8 +186,14 @@ static int store_one(struct imap_session *s, const struct store_req *r,
 		return -1;
 	}
 	const struct maildir_msg *m = maildir_mailbox_find_uid(s->box, uid);
-	if (ret == 1 || m == NULL) /* expunged by another session */
-		return 0;
+	if (ret == 1 || m == NULL) {
+		/* expunged by another session, not yet by this client: it
+		 * still gets a FETCH, of the flags it knows with the change
+		 * applied (RFC 2180 4.2.1 lets STORE succeed on it) */
+		s->vflags[idx] = (s->vflags[idx] & ~u->remove) | u->add;
+		s->vkeywords[idx] = (s->vkeywords[idx] & ~u->kw_remove) | u->kw_add;
+		return r->silent ? 0 : 1;
+	}
 	if (r->silent) {
 		/* the client knows what it set (RFC 3501 6.4.6); if another
 		 * session's change makes the real flags differ, the sync before
@@ -196,25 +202,29 @@ static int store_one(struct imap_session *s, const struct store_req *r,
 		s->vkeywords[idx] = (s->vkeywords[idx] & ~u->kw_remove) | u->kw_add;
 		return 0;
 	}
-	return m->flags != s->vflags[idx] || m->keywords != s->vkeywords[idx];
+	/* every message of the set, changed or not, as Dovecot does: clients
+	 * (and imaptest) take the FETCH as the flags' confirmed value */
+	return 1;
 }
 
 /* "* n FETCH ([UID u ]FLAGS (...))" with the flags the message has now. */
 static void store_report(struct imap_session *s, size_t idx, bool uid)
 {
 	const struct maildir_msg *m = maildir_mailbox_find_uid(s->box, s->uids[idx]);
-	if (m == NULL)
-		return;
+	/* gone meanwhile: the flags store_one put into the client's view */
+	struct maildir_msg gone = {
+	    .uid = s->uids[idx], .flags = s->vflags[idx], .keywords = s->vkeywords[idx]};
 	struct buf line;
 	buf_init(&line, 0);
 	int w = buf_printf(&line, "* %zu FETCH (", idx + 1);
 	if (uid)
-		w |= buf_printf(&line, "UID %u ", (unsigned)m->uid);
-	w |= imap_flags_render(s->box, m, &line) | buf_append_str(&line, ")");
+		w |= buf_printf(&line, "UID %u ", (unsigned)s->uids[idx]);
+	w |= imap_flags_render(s->box, m != NULL ? m : &gone, &line) | buf_append_str(&line, ")");
 	if (w == 0)
 		imap_reply_buf(s, &line);
 	buf_free(&line);
-	imap_view_note(s, idx);
+	if (m != NULL)
+		imap_view_note(s, idx);
 }
 
 /* Apply the STORE to the selected messages sel[0..nsel) with one mailbox
@@ -230,7 +240,12 @@ static int store_all(struct imap_session *s, struct store_req *req, const struct
 		imap_log(s, LOG_ERR, "STORE in %s failed: %s", s->box->name, err);
 		return -1;
 	}
-	int ret = map_keywords(s, f, req->mode != STORE_REMOVE, &req->keywords);
+	/* Keywords are created for -FLAGS too, as Dovecot does: the client
+	 * then knows them from the FLAGS response; a full table only matters
+	 * when adding. */
+	int ret = map_keywords(s, f, true, &req->keywords);
+	if (ret == 1 && req->mode == STORE_REMOVE)
+		ret = map_keywords(s, f, false, &req->keywords);
 	struct maildir_flag_update u;
 	store_update(req, &u);
 	size_t nreport = 0;

@@ -230,8 +230,9 @@ static void test_store(void **state)
 	send_str(&s, "b STORE 1 +FLAGS (\\Seen)\r\n");
 	expect(&s, "* 1 FETCH (FLAGS (\\Seen))");
 	expect(&s, "b OK Store completed.");
-	/* nothing changes: nothing to report */
+	/* nothing changes: the flags are still confirmed (as Dovecot does) */
 	send_str(&s, "c store 1 +flags (\\SEEN)\r\n");
+	expect(&s, "* 1 FETCH (FLAGS (\\Seen))");
 	expect(&s, "c OK Store completed.");
 	send_str(&s, "d STORE 1:2 FLAGS (\\Flagged \\Draft)\r\n");
 	expect(&s, "* 1 FETCH (FLAGS (\\Flagged \\Draft))");
@@ -261,8 +262,13 @@ static void test_store(void **state)
 	expect(&s, "i OK UID Store completed.");
 	send_str(&s, "j UID STORE 2:3 FLAGS.SILENT ()\r\n");
 	expect(&s, "j OK UID Store completed.");
-	/* removing a keyword nobody has creates nothing */
+	/* removing a keyword nobody has still creates it, as Dovecot does,
+	 * so the client hears of it in FLAGS */
 	send_str(&s, "k STORE 1 -FLAGS (Unknown)\r\n");
+	expect(&s, "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Label1 Work Unknown)");
+	expect(&s, "* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Label1 "
+	           "Work Unknown \\*)] Flags permitted.");
+	expect(&s, "* 1 FETCH (FLAGS (\\Answered \\Flagged \\Draft))");
 	expect(&s, "k OK Store completed.");
 	/* errors */
 	send_str(&s, "l STORE 1 +FLAGS (\\Recent)\r\n");
@@ -289,9 +295,10 @@ static void test_store(void **state)
 	assert_int_equal(box->msgs[1].flags, 0);
 	assert_int_equal(box->msgs[2].flags, 0);
 	assert_int_equal(box->msgs[2].keywords, 0);
-	assert_int_equal(box->keyword_count, 2);
+	assert_int_equal(box->keyword_count, 3);
 	assert_string_equal(maildir_keyword_name(box, 0), "$Label1");
 	assert_string_equal(maildir_keyword_name(box, 1), "Work");
+	assert_string_equal(maildir_keyword_name(box, 2), "Unknown");
 	assert_non_null(strstr(box->msgs[0].fname, ":2,DFR"));
 	maildir_mailbox_close(box);
 }
@@ -577,7 +584,10 @@ static void test_pending_expunge(void **state)
 	send_str(&a, "a1 STORE 2 +FLAGS (\\Flagged)\r\n");
 	expect(&a, "* 2 FETCH (FLAGS (\\Flagged))");
 	expect(&a, "a1 OK Store completed.");
+	/* expunged by b, not yet told to a: the STORE succeeds on a's view
+	 * (RFC 2180 4.2.1) */
 	send_str(&a, "a2 STORE 1 +FLAGS (\\Seen)\r\n");
+	expect(&a, "* 1 FETCH (FLAGS (\\Seen))");
 	expect(&a, "a2 OK Store completed.");
 	send_str(&a, "a3 STORE 3 +FLAGS.SILENT (\\Deleted)\r\n");
 	expect(&a, "a3 OK Store completed.");
