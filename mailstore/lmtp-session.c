@@ -1,7 +1,9 @@
 /* lmtp-session.c: one blocking LMTP session (RFC 2033) on a connected fd: a
  * state enum plus a command table (verb -> allowed states -> handler), replies
  * queued and flushed only when no pipelined command is left to read, DATA
- * spooled to an anonymous file and delivered per recipient, one reply each. */
+ * spooled to an anonymous file and delivered per recipient, one reply each.
+ * A MAIL with X-LOFT-QID (loft-queue) makes each delivery happen at most once
+ * per queue id, recipient and content (lmtp-dedup.c, docs/lmtp.md). */
 #include "lmtp.h"
 
 #include <errno.h>
@@ -43,6 +45,7 @@ struct lmtp_sess {
 	bool timed_out;
 	unsigned bad_cmds;
 	struct smtp_mail mail;
+	char qid[LMTP_QID_LEN + 1]; /* X-LOFT-QID of this transaction, or "" */
 	struct lmtp_rcpt *rcpts;
 	size_t nrcpts, caprcpts;
 };
@@ -118,6 +121,7 @@ static void clear_transaction(struct lmtp_sess *s)
 	s->nrcpts = 0;
 	s->caprcpts = 0;
 	memset(&s->mail, 0, sizeof(s->mail));
+	s->qid[0] = '\0';
 	if (s->state == ST_MAIL)
 		s->state = ST_READY;
 }
@@ -154,6 +158,7 @@ static int cmd_lhlo(struct lmtp_sess *s, const struct smtp_cmd *c)
 		reply(s, "250-SIZE %llu", (unsigned long long)s->o->size_limit);
 	else
 		reply(s, "250-SIZE");
+	reply(s, "250-X-LOFT-QID");
 	reply(s, "250 SMTPUTF8");
 	return H_OK;
 }
@@ -181,7 +186,14 @@ static void reply_parse_error(struct lmtp_sess *s, enum smtp_parse_result r, boo
 static int cmd_mail(struct lmtp_sess *s, const struct smtp_cmd *c)
 {
 	struct smtp_mail m;
-	enum smtp_parse_result r = smtp_mail_parse(c->args, c->args_len, &m);
+	char args[SMTP_LINE_MAX + 1], qid[LMTP_QID_LEN + 1];
+	size_t alen;
+	if (c->args_len >= sizeof(args) ||
+	    lmtp_mail_take_qid(c->args, c->args_len, args, &alen, qid) < 0) {
+		reply(s, "555 5.5.4 Bad X-LOFT-QID parameter");
+		return H_OK;
+	}
+	enum smtp_parse_result r = smtp_mail_parse(args, alen, &m);
 	if (r != SMTP_PARSE_OK) {
 		reply_parse_error(s, r, true);
 		return H_OK;
@@ -191,6 +203,7 @@ static int cmd_mail(struct lmtp_sess *s, const struct smtp_cmd *c)
 		return H_OK;
 	}
 	s->mail = m;
+	memcpy(s->qid, qid, sizeof(s->qid));
 	s->state = ST_MAIL;
 	reply(s, "250 2.1.0 Ok");
 	return H_OK;
@@ -298,17 +311,25 @@ static int cmd_data(struct lmtp_sess *s, const struct smtp_cmd *c)
 		close(spool);
 		return r == 0 ? H_QUIT : H_IOERR;
 	}
+	const char *qid = s->qid[0] != '\0' ? s->qid : NULL;
 	for (size_t i = 0; i < s->nrcpts; i++) {
 		struct lmtp_rcpt *rc = &s->rcpts[i];
 		char err[256];
+		int d = 0;
 		if (over) {
 			reply(s, "552 5.3.4 <%s> Message size exceeds fixed limit", rc->addr.full);
 		} else if (r == 2) {
 			reply(s, "451 4.3.0 <%s> Spool write failed", rc->addr.full);
-		} else if (lmtp_deliver_user(spool, s->mail.from.full, rc->addr.full, &rc->user,
-		                             s->o->drop_privs, s->o->log, err, sizeof(err)) < 0) {
+		} else if ((d = lmtp_deliver_once(spool, qid, s->mail.from.full, rc->addr.full,
+		                                  &rc->user, s->o->drop_privs, s->o->log, err,
+		                                  sizeof(err))) < 0) {
 			session_log(s, LOG_ERR, "delivery to <%s> failed: %s", rc->addr.full, err);
 			reply(s, "451 4.3.0 <%s> Temporary delivery failure", rc->addr.full);
+		} else if (d == 1) {
+			session_log(s, LOG_NOTICE,
+			            "<%s>: queue id %s already delivered, not stored again",
+			            rc->addr.full, qid);
+			reply(s, "250 2.0.0 <%s> Already delivered", rc->addr.full);
 		} else {
 			reply(s, "250 2.0.0 <%s> Saved", rc->addr.full);
 		}

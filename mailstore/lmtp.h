@@ -102,8 +102,36 @@ char *lmtp_maildir_path(const char *location, bool from_config, const char *user
  * failure (the message is then not in the mailbox). */
 int lmtp_deliver_user(int spool_fd, const char *sender, const char *rcpt, const struct lmtp_user *u,
                       bool drop_privs, const struct loft_log *log, char *err, size_t errlen);
+/* The same with duplicate suppression when qid (a valid queue id from
+ * X-LOFT-QID) is not NULL: the file is named by lmtp_dedup_base over the
+ * bytes it would hold, and nothing is stored when the INBOX already has a
+ * message of that name. 0 stored, 1 already there (nothing stored), -1. */
+int lmtp_deliver_once(int spool_fd, const char *qid, const char *sender, const char *rcpt,
+                      const struct lmtp_user *u, bool drop_privs, const struct loft_log *log,
+                      char *err, size_t errlen);
 /* An anonymous spool file (memfd or O_TMPFILE), or -1. */
 int lmtp_spool_open(void);
+
+/* ---- duplicate suppression (lmtp-dedup.c), pure ---- */
+
+#define LMTP_QID_LEN         24 /* smtpd/queue-id.h: 24 lowercase hex digits */
+#define LMTP_DEDUP_TAG_BYTES 16 /* of the SHA-256 of the stored bytes */
+
+/* p[0..len) is a queue id: exactly 24 of [0-9a-f]. */
+bool lmtp_qid_valid(const char *p, size_t len);
+/* MAIL's arguments p[0..len) with an X-LOFT-QID=<id> parameter (after the
+ * path, case-insensitive key) removed, into out (len + 1 bytes, NUL-ended,
+ * *out_len set); qid_r gets the id, or "" when there was none. -1 when the
+ * parameter is repeated, has no value or a value that is not a queue id.
+ * Everything else is left for smtp_mail_parse to judge. */
+int lmtp_mail_take_qid(const char *p, size_t len, char *out, size_t *out_len,
+                       char qid_r[LMTP_QID_LEN + 1]);
+/* The Maildir base name of a delivery with queue id qid whose file content
+ * has the SHA-256 digest (at least LMTP_DEDUP_TAG_BYTES bytes):
+ * "<sec>.M<usec>L<qid>H<32 hex>.<host>", the time being the arrival time the
+ * id encodes. -1 when qid is not valid or out is too small. */
+int lmtp_dedup_base(const char *qid, const unsigned char *digest, size_t digest_len,
+                    const char *host, char *out, size_t outlen);
 
 /* ---- DATA decoding (lmtp-data.c), pure ---- */
 

@@ -240,4 +240,16 @@ int maildir_keyword_index(struct maildir_mailbox *box, const char *name, int cre
                           const char **error_r);
 const char *maildir_keyword_name(const struct maildir_mailbox *box, unsigned idx);
 
+/* ---- delivery at most once per base name (maildir-deliver.c) ---- */
+
+/* Commit like maildir_delivery_commit, but under the caller's deterministic
+ * base name (no '/', ':' or ',', not starting with '.'), and only when the
+ * folder holds no message with that base yet, in new/ or cur/, whatever its
+ * size or flags suffix (a directory scan: no lock, no uidlist). When one is
+ * there, its directory is fsync'd and 1 returned: nothing was stored, call
+ * maildir_delivery_abort. 0 committed, -1 error. Two concurrent commits of
+ * the same content end in one file: they rename to the same name. */
+int maildir_delivery_commit_once(struct maildir_delivery *d, const char *base, char **base_r,
+                                 const char **error_r);
+
 #endif

@@ -1,7 +1,8 @@
 /* fuzz-smtp-cmd.c: libFuzzer target for the SMTP/LMTP command parser
  * (lib/smtp-parse.c) and LMTP's DATA decoder (mailstore/lmtp-data.c). The
  * input is parsed as one command line (MAIL/RCPT arguments too) and fed to
- * the DATA decoder whole and byte by byte, which must agree. */
+ * the DATA decoder whole and byte by byte, which must agree; MAIL arguments
+ * also go through LMTP's X-LOFT-QID extraction (mailstore/lmtp-dedup.c). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,15 @@ static void fuzz_command(const char *p, size_t len)
 		if (smtp_mail_parse(c.args, c.args_len, &m) == SMTP_PARSE_OK)
 			check(strlen(m.from.local) <= SMTP_LOCAL_MAX &&
 			      (!m.from.utf8 || m.smtputf8));
+		/* LMTP's X-LOFT-QID: a valid id or nothing taken, never a longer
+		 * result, and without one the arguments pass unchanged */
+		char rest[SMTP_LINE_MAX + 1], qid[LMTP_QID_LEN + 1];
+		size_t rlen = 0;
+		if (lmtp_mail_take_qid(c.args, c.args_len, rest, &rlen, qid) == 0) {
+			check(rlen <= c.args_len && strlen(rest) == rlen);
+			check(qid[0] == '\0' ? rlen == c.args_len && memcmp(rest, c.args, rlen) == 0
+			                      : lmtp_qid_valid(qid, strlen(qid)) && rlen < c.args_len);
+		}
 	} else if (c.verb == SMTP_VERB_RCPT) {
 		struct smtp_rcpt r;
 		if (smtp_rcpt_parse(c.args, c.args_len, true, SMTP_ADDR_ALLOW_NODOMAIN, &r) ==

@@ -207,6 +207,61 @@ class TestLmtp(unittest.TestCase):
         self.assertTrue(r[2].startswith("501 5.1.7"), r)
         self.assertTrue(r[3].startswith("503 5.5.1"), r)
 
+    def test_queue_id_delivers_once(self):
+        """X-LOFT-QID (docs/lmtp.md): a repeated delivery of the same queue
+        id, sender, recipient and content is answered "Already delivered",
+        also once the file was moved to cur/ with flags; anything else
+        with that id is mail of its own."""
+        qid = "05f1a2b3c4d5e60001abcdef"
+        sock = self.raw()
+        sock.sendall(b"LHLO c\r\n")
+        caps = []
+        while True:
+            line = lofttest.read_line(sock)
+            self.assertTrue(line)
+            caps.append(line[4:].strip().upper())
+            if line[3:4] != "-":
+                break
+        self.assertIn("X-LOFT-QID", caps)
+
+        def send(sender, rcpts, body=MSG):
+            cmds = b"MAIL FROM:<%s> X-LOFT-QID=%s\r\n" % (sender.encode(), qid.encode())
+            cmds += b"".join(b"RCPT TO:<%s>\r\n" % r.encode() for r in rcpts)
+            sock.sendall(cmds + b"DATA\r\n" + body.replace(b"\r\n.", b"\r\n..") + b".\r\n")
+            r = self.read_replies(sock, 2 + 2 * len(rcpts))
+            self.assertTrue(r[0].startswith("250 2.1.0"), r)
+            self.assertTrue(r[1 + len(rcpts)].startswith("354"), r)
+            return r[2 + len(rcpts):]
+
+        first = send("s@example.org", ["alice@example.org", "bob@example.org"])
+        self.assertEqual(first, ["250 2.0.0 <alice@example.org> Saved",
+                                 "250 2.0.0 <bob@example.org> Saved"])
+        self.assertEqual(send("s@example.org", ["alice@example.org", "bob@example.org"]),
+                         ["250 2.0.0 <alice@example.org> Already delivered",
+                          "250 2.0.0 <bob@example.org> Already delivered"])
+        self.assertEqual(self.only_file("alice"),
+                         stored(MSG, "s@example.org", "alice@example.org"))
+        name = os.path.basename(self.files("alice")[0])
+        # the arrival time the id encodes, then the id
+        self.assertTrue(name.startswith("1673055986.M570726L%sH" % qid), name)
+        self.assertIn("already delivered", self.s.log())
+        # read by an IMAP client meanwhile: cur/ with flags
+        cur = os.path.join(self.mail, "alice", "Maildir", "cur", name + ":2,S")
+        os.rename(self.files("alice")[0], cur)
+        self.assertEqual(send("s@example.org", ["alice@example.org"]),
+                         ["250 2.0.0 <alice@example.org> Already delivered"])
+        self.assertEqual(self.files("alice"), [])
+        # another sender or another content under the same id: stored
+        self.assertEqual(send("evil@example.org", ["alice@example.org"]),
+                         ["250 2.0.0 <alice@example.org> Saved"])
+        self.assertEqual(send("s@example.org", ["alice@example.org"], MSG + b"more\r\n"),
+                         ["250 2.0.0 <alice@example.org> Saved"])
+        self.assertEqual(len(self.files("alice")), 2)
+        self.assertEqual(self.files("alice", "tmp"), [])
+        # a malformed id is refused
+        sock.sendall(b"MAIL FROM:<s@example.org> X-LOFT-QID=%s\r\n" % qid.upper().encode())
+        self.assertTrue(self.read_replies(sock, 1)[0].startswith("555 5.5.4"))
+
     # -- loft-deliver ----------------------------------------------------
 
     def deliver(self, *args, data=MSG):

@@ -1,6 +1,7 @@
 /* test-lmtp-session.c: the LMTP session (mailstore/lmtp-session.c) served in a
  * forked child over a socketpair, with a fake recipient lookup and real
- * Maildir delivery into a temp dir; plus the pure DATA decoder. */
+ * Maildir delivery into a temp dir (X-LOFT-QID duplicate suppression too);
+ * plus the pure DATA decoder. */
 #include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -348,6 +349,141 @@ static void test_idle_timeout(void **state)
 	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 }
 
+/* Read one reply; every line of it (continuations too) into all. */
+static void reply_all(struct fixture *f, char *all, size_t cap)
+{
+	size_t n = 0;
+	for (;;) {
+		char *nl = memchr(f->rbuf, '\n', f->rlen);
+		if (nl == NULL) {
+			struct pollfd p = {.fd = f->fd, .events = POLLIN};
+			assert_int_equal(poll(&p, 1, 5000), 1);
+			ssize_t r = read(f->fd, f->rbuf + f->rlen, sizeof(f->rbuf) - f->rlen);
+			assert_true(r > 0);
+			f->rlen += (size_t)r;
+			continue;
+		}
+		size_t len = (size_t)(nl - f->rbuf) + 1;
+		assert_true(n + len < cap);
+		memcpy(all + n, f->rbuf, len);
+		n += len;
+		all[n] = '\0';
+		bool last = len < 4 || f->rbuf[3] != '-';
+		memmove(f->rbuf, f->rbuf + len, f->rlen - len);
+		f->rlen -= len;
+		if (last)
+			return;
+	}
+}
+
+#define QID  "05f1a2b3c4d5e60001abcdef"
+#define BODY "Subject: once\r\n\r\nbody\r\n.\r\n"
+
+/* The name of the only file in <user>/Maildir/new holds the queue id. */
+static void assert_named_by_qid(struct fixture *f, const char *user)
+{
+	char path[512];
+	snprintf(path, sizeof(path), "%s/%s/Maildir/new", f->dir, user);
+	DIR *d = opendir(path);
+	assert_non_null(d);
+	struct dirent *e;
+	int n = 0;
+	while ((e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.')
+			continue;
+		n++;
+		/* 0x05f1a2b3c4d5e6 us: the arrival time the queue id encodes */
+		assert_non_null(strstr(e->d_name, "1673055986.M570726L" QID "H"));
+	}
+	closedir(d);
+	assert_int_equal(n, 1);
+}
+
+static void test_queue_id_dedup(void **state)
+{
+	struct fixture *f = *state;
+	char all[4096];
+	start(f, 0);
+	expect(f, "220");
+	SEND(f, "LHLO c\r\n");
+	reply_all(f, all, sizeof(all));
+	assert_non_null(strstr(all, "250-X-LOFT-QID\r\n"));
+	assert_non_null(strstr(all, "250 SMTPUTF8\r\n"));
+
+	/* the first delivery, then the queue's retry after a crash */
+	for (int round = 0; round < 2; round++) {
+		SEND(f, "MAIL FROM:<s@x.org> X-LOFT-QID=" QID "\r\nRCPT TO:<alice@x.org>\r\n"
+		        "RCPT TO:<bob@x.org>\r\nDATA\r\n" BODY);
+		expect(f, "250 2.1.0");
+		expect(f, "250 2.1.5");
+		expect(f, "250 2.1.5");
+		expect(f, "354");
+		expect(f, round == 0 ? "250 2.0.0 <alice@x.org> Saved"
+		                     : "250 2.0.0 <alice@x.org> Already delivered");
+		expect(f, round == 0 ? "250 2.0.0 <bob@x.org> Saved"
+		                     : "250 2.0.0 <bob@x.org> Already delivered");
+	}
+	assert_named_by_qid(f, "alice");
+	assert_named_by_qid(f, "bob");
+	assert_int_equal(maildir_files(f, "alice", "tmp", NULL, 0), 0);
+
+	/* a retry for one recipient only */
+	SEND(f, "MAIL FROM:<s@x.org> x-loft-qid=" QID "\r\nRCPT TO:<bob@x.org>\r\nDATA\r\n" BODY);
+	expect(f, "250 2.1.0");
+	expect(f, "250 2.1.5");
+	expect(f, "354");
+	expect(f, "250 2.0.0 <bob@x.org> Already delivered");
+	assert_int_equal(maildir_files(f, "bob", "new", NULL, 0), 1);
+
+	/* Another client knowing the id cannot suppress anything but the very
+	 * same message: another sender, recipient address or content is mail
+	 * of its own. */
+	SEND(f, "MAIL FROM:<other@x.org> X-LOFT-QID=" QID "\r\nRCPT TO:<alice@x.org>\r\n"
+	        "DATA\r\n" BODY);
+	expect(f, "250 2.1.0");
+	expect(f, "250 2.1.5");
+	expect(f, "354");
+	expect(f, "250 2.0.0 <alice@x.org> Saved");
+	SEND(f, "MAIL FROM:<s@x.org> X-LOFT-QID=" QID "\r\nRCPT TO:<alice>\r\nDATA\r\n" BODY);
+	expect(f, "250 2.1.0");
+	expect(f, "250 2.1.5");
+	expect(f, "354");
+	expect(f, "250 2.0.0 <alice> Saved");
+	SEND(f, "MAIL FROM:<s@x.org> X-LOFT-QID=" QID "\r\nRCPT TO:<alice@x.org>\r\nDATA\r\n"
+	        "Subject: twice\r\n\r\nbody\r\n.\r\n");
+	expect(f, "250 2.1.0");
+	expect(f, "250 2.1.5");
+	expect(f, "354");
+	expect(f, "250 2.0.0 <alice@x.org> Saved");
+	assert_int_equal(maildir_files(f, "alice", "new", NULL, 0), 4);
+
+	/* without an id (or after RSET dropped it) nothing is suppressed */
+	SEND(f, "MAIL FROM:<s@x.org> X-LOFT-QID=" QID "\r\nRSET\r\n");
+	expect(f, "250 2.1.0");
+	expect(f, "250 2.0.0");
+	for (int round = 0; round < 2; round++) {
+		SEND(f, "MAIL FROM:<s@x.org>\r\nRCPT TO:<alice@x.org>\r\nDATA\r\n" BODY);
+		expect(f, "250 2.1.0");
+		expect(f, "250 2.1.5");
+		expect(f, "354");
+		expect(f, "250 2.0.0 <alice@x.org> Saved");
+	}
+	assert_int_equal(maildir_files(f, "alice", "new", NULL, 0), 6);
+
+	/* a bad id refuses the MAIL; the session goes on */
+	SEND(f, "MAIL FROM:<s@x.org> X-LOFT-QID=" QID "0\r\n");
+	expect(f, "555 5.5.4 Bad X-LOFT-QID");
+	SEND(f, "MAIL FROM:<s@x.org> X-LOFT-QID=../" QID "\r\n");
+	expect(f, "555 5.5.4");
+	SEND(f, "MAIL FROM:<s@x.org> X-LOFT-QID=" QID " X-LOFT-QID=" QID "\r\n");
+	expect(f, "555 5.5.4");
+	SEND(f, "MAIL FROM:<s@x.org> X-LOFT-QID=" QID " FOO=1\r\n");
+	expect(f, "555 5.5.4 Unsupported parameter");
+	SEND(f, "MAIL FROM:<s@x.org> SIZE=10 X-LOFT-QID=" QID " BODY=8BITMIME\r\n");
+	expect(f, "250 2.1.0");
+	quit(f);
+}
+
 static void test_data_decoder(void **state)
 {
 	(void)state;
@@ -405,6 +541,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_many_recipients, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_idle_timeout, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_queue_id_dedup, setup, teardown),
 	    cmocka_unit_test(test_data_decoder),
 	    cmocka_unit_test(test_maildir_path),
 	};
