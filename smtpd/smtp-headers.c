@@ -145,3 +145,32 @@ void smtp_headers_scan(const char *p, size_t len, struct smtp_header_info *info)
 		i = end;
 	}
 }
+
+unsigned smtp_headers_drop(char *p, size_t *len, const char *name)
+{
+	size_t i = 0, out = 0, n = *len;
+	unsigned dropped = 0;
+	bool dropping = false;
+	while (i < n) {
+		const char *nl = memchr(p + i, '\n', n - i);
+		size_t end = nl != NULL ? (size_t)(nl - p) + 1 : n;
+		size_t llen = end - i;
+		if ((llen == 2 && p[i] == '\r') || (llen == 1 && p[i] == '\n')) {
+			memmove(p + out, p + i, n - i); /* the empty line and the body */
+			out += n - i;
+			break;
+		}
+		bool cont = p[i] == ' ' || p[i] == '\t';
+		if (!cont) {
+			dropping = field_is(p + i, llen, name);
+			dropped += dropping;
+		}
+		if (!dropping) {
+			memmove(p + out, p + i, llen);
+			out += llen;
+		}
+		i = end;
+	}
+	*len = out;
+	return dropped;
+}

@@ -59,4 +59,11 @@ struct smtp_header_info {
 };
 void smtp_headers_scan(const char *p, size_t len, struct smtp_header_info *info);
 
+/* In place: remove every field called name (with its continuation lines)
+ * from the header section at the start of p[0..*len), leaving the empty
+ * line and anything after it alone. Returns how many fields went. smtpd
+ * drops Return-Path this way, as Postfix's cleanup does: the final
+ * delivery adds the real one (RFC 5321 4.4). */
+unsigned smtp_headers_drop(char *p, size_t *len, const char *name);
+
 #endif

@@ -87,6 +87,8 @@ static void flush_headers(struct smtp_session *s)
 	struct buf pre;
 	unsigned max_hops = s->o->max_hops ? s->o->max_hops : 50;
 	s->in_headers = false;
+	if (s->hdr.data != NULL)
+		smtp_headers_drop(s->hdr.data, &s->hdr.len, "Return-Path");
 	smtp_headers_scan(s->hdr.data != NULL ? s->hdr.data : "", s->hdr.len, &info);
 	/* with the Received line added here the count would pass max_hops */
 	if (info.received >= max_hops) {

@@ -122,13 +122,45 @@ static void test_scan(void **state)
 	assert_int_equal(info.header_len, 0);
 }
 
+/* Return-Path fields go, folded continuation lines with them; the body
+ * (even a Return-Path line in it) and every other field stay. */
+static void test_drop(void **state)
+{
+	(void)state;
+	char msg[] = "Return-Path: <forged@example.net>\r\n"
+	             "Subject: hi\r\n"
+	             "return-path : <x@y>\r\n"
+	             "\t(folded)\r\n"
+	             "X-Return-Path: kept\r\n"
+	             "\r\n"
+	             "Return-Path: body line\r\n";
+	const char want[] = "Subject: hi\r\n"
+	                    "X-Return-Path: kept\r\n"
+	                    "\r\n"
+	                    "Return-Path: body line\r\n";
+	size_t len = strlen(msg);
+	assert_int_equal(smtp_headers_drop(msg, &len, "Return-Path"), 2);
+	assert_int_equal(len, strlen(want));
+	assert_memory_equal(msg, want, len);
+	/* no empty line and LF-only lines: still only header fields */
+	char bare[] = "Return-Path: <a@b>\nFrom: a@b\n";
+	len = strlen(bare);
+	assert_int_equal(smtp_headers_drop(bare, &len, "Return-Path"), 1);
+	assert_int_equal(len, strlen("From: a@b\n"));
+	assert_memory_equal(bare, "From: a@b\n", len);
+	/* nothing to drop: unchanged */
+	char none[] = "From: a@b\r\n\r\nbody\r\n";
+	len = strlen(none);
+	assert_int_equal(smtp_headers_drop(none, &len, "Return-Path"), 0);
+	assert_int_equal(len, strlen("From: a@b\r\n\r\nbody\r\n"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_sanitize),
-	    cmocka_unit_test(test_date_msgid),
-	    cmocka_unit_test(test_received),
-	    cmocka_unit_test(test_scan),
+	    cmocka_unit_test(test_sanitize), cmocka_unit_test(test_date_msgid),
+	    cmocka_unit_test(test_received), cmocka_unit_test(test_scan),
+	    cmocka_unit_test(test_drop),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
