@@ -72,10 +72,15 @@ class DemoTest(unittest.TestCase):
         with open(os.path.join(self.demo, "run", "master.pid")) as f:
             master = int(f.read())
         on = re.search(r"protocols on:(.*)", text).group(1).split()
+        # every daemon is built, so the demo offers every protocol
+        self.assertEqual(sorted(on), sorted(["imap", "imaps", "pop3", "pop3s", "smtp",
+                                             "submission", "submissions", "lmtp"]))
         if "pop3" in on:
             self.deliver_and_fetch()
         if "imap" in on:
             self.imap_fetch()
+        if "smtp" in on:
+            self.smtp_round_trip()
         if lofttest.is_root():
             # as root the demo runs as loft-demo, never as root
             with open("/proc/%d/status" % master) as f:
@@ -131,6 +136,24 @@ class DemoTest(unittest.TestCase):
             self.assertEqual(typ, "OK")
             self.assertIn(b"hello imap", data[0][1])
             imap.logout()
+
+    def smtp_round_trip(self):
+        """The demo's SMTP line: mail to demo@localhost on 10025 goes
+        through the queue into the Maildir, where IMAP finds it."""
+        msg = b"From: c@example.org\r\nSubject: smtp demo\r\n\r\nhello smtp\r\n"
+        with smtplib.SMTP("127.0.0.1", 10025, timeout=30) as c:
+            self.assertEqual(c.sendmail("c@example.org", ["demo@localhost"], msg), {})
+        deadline = time.time() + 30
+        while True:
+            imap = imaplib.IMAP4("127.0.0.1", 10143, timeout=30)
+            imap.login("demo", "demo")
+            imap.select("INBOX")
+            typ, data = imap.search(None, "SUBJECT", '"smtp demo"')
+            imap.logout()
+            if data[0] or time.time() > deadline:
+                break
+            time.sleep(0.3)
+        self.assertTrue(data[0], "the SMTP message never reached the Maildir")
 
     @staticmethod
     def insecure():
