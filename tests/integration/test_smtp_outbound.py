@@ -334,38 +334,6 @@ class TestOutageFlush(Base):
 
 @unittest.skipUnless(lofttest.is_root(), "delivery as the mail user needs root")
 @unittest.skipUnless(built(), "daemons not built")
-class TestOutageRetry(Base):
-    """Without a flush: messages queued at different moments during an
-    outage come round on their own back-off; once the MX is back they should
-    leave over one connection (the sink counts connections)."""
-    extra = {"queue_retry_min": "2s", "queue_retry_max": "2s"}
-
-    # Known gap: loft-queue retries each message on its own back-off and
-    # groups only the messages due in the same scheduler run, so mail that
-    # failed in different seconds reaches the MX over several connections
-    # (remove the decorator once the scheduler batches by destination).
-    @unittest.expectedFailure
-    def test_outage_then_retry_one_connection(self):
-        self.mxa.stop()
-        self.mxb.stop()
-        qids = []
-        for i in range(4):
-            qids.append(self.submit(["retry%d@dest.test" % i], message("retry%d" % i)))
-            time.sleep(0.4)  # spread over more than one second, as real mail is
-        for qid in qids:
-            self.wait_log(r"%s: to=<retry\d@dest\.test>, .*status=deferred \(4\.4\.1 " % qid)
-        self.mxa.start()
-        got = self.mxa.wait_messages(4, timeout=30)
-        for qid in qids:
-            self.wait_log(r"%s: removed" % qid)
-        self.assertEqual(len(got), 4)
-        self.assertEqual(len(self.mxa.connections), 1,
-                         "messages deferred in an outage left over %d connections"
-                         % len(self.mxa.connections))
-
-
-@unittest.skipUnless(lofttest.is_root(), "delivery as the mail user needs root")
-@unittest.skipUnless(built(), "daemons not built")
 class TestLifetime(Base):
     extra = {"queue_lifetime": "3s"}
 
