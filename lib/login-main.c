@@ -18,6 +18,7 @@
 #include "login-private.h"
 #include "privdrop.h"
 #include "tls.h"
+#include "service.h"
 
 #define LOGIN_POP3_MAX_LINE 8192
 
@@ -208,15 +209,11 @@ int login_daemon_main(const struct login_proto *proto, int argc, char **argv)
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.proto = proto;
 	ctx.handoff_fd = -1;
-	const char *conf = getenv("LOFT_CONF");
-	if (argc == 3 && strcmp(argv[1], "-c") == 0)
-		conf = argv[2];
-	else if (argc != 1)
-		conf = NULL;
-	if (conf == NULL) {
-		fprintf(stderr, "usage: loft-%s -c FILE\n", proto->name);
+	char name[64];
+	snprintf(name, sizeof(name), "loft-%s", proto->name);
+	const char *conf = service_config_path(argc, argv, name);
+	if (conf == NULL)
 		return 2;
-	}
 	if (login_setup(&ctx, conf, err, sizeof(err)) < 0) {
 		if (ctx.cfg != NULL)
 			log_error(&ctx.log, "%s", err);

@@ -27,4 +27,9 @@ struct service_listener {
  * (bad pair, fd < 3, more than max entries). */
 int service_parse_listen_fds(const char *s, struct service_listener *out, size_t max);
 
+/* A daemon's config file from its command line: "-c FILE", or with no
+ * arguments $LOFT_CONF, else the built-in default. Anything else prints
+ * "usage: NAME -c FILE" and gives NULL (exit 2). (service-args.c) */
+const char *service_config_path(int argc, char **argv, const char *name);
+
 #endif

@@ -110,17 +110,9 @@ static void teardown(struct mailstore_main *m)
 
 int main(int argc, char **argv)
 {
-	const char *conf = getenv("LOFT_CONF");
-	int opt;
-	while ((opt = getopt(argc, argv, "c:")) != -1) {
-		if (opt != 'c') {
-			fprintf(stderr, "usage: loft-mailstore -c CONFIG\n");
-			return 2;
-		}
-		conf = optarg;
-	}
+	const char *conf = service_config_path(argc, argv, "loft-mailstore");
 	if (conf == NULL)
-		conf = LOFT_CONF_DEFAULT;
+		return 2;
 	struct mailstore_main m;
 	memset(&m, 0, sizeof(m));
 	log_open_pipe(&m.lg, "mailstore", LOG_INFO);

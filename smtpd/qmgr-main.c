@@ -244,17 +244,9 @@ static void teardown(struct qmgr *q)
 
 int main(int argc, char **argv)
 {
-	const char *conf = getenv("LOFT_CONF");
-	int opt;
-	while ((opt = getopt(argc, argv, "c:")) != -1) {
-		if (opt != 'c') {
-			fprintf(stderr, "usage: loft-queue -c CONFIG\n");
-			return 2;
-		}
-		conf = optarg;
-	}
+	const char *conf = service_config_path(argc, argv, "loft-queue");
 	if (conf == NULL)
-		conf = LOFT_CONF_DEFAULT;
+		return 2;
 	struct qmgr q;
 	memset(&q, 0, sizeof(q));
 	log_open_pipe(&q.lg, "queue", LOG_INFO);

@@ -11,6 +11,7 @@
 
 #include "privdrop.h"
 #include "smtpd-private.h"
+#include "service.h"
 
 static int smtpd_drop(struct smtpd_ctx *ctx, char *err, size_t errlen)
 {
@@ -54,15 +55,9 @@ int main(int argc, char **argv)
 	char err[512];
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.sigfd = -1;
-	const char *conf = getenv("LOFT_CONF");
-	if (argc == 3 && strcmp(argv[1], "-c") == 0)
-		conf = argv[2];
-	else if (argc != 1)
-		conf = NULL;
-	if (conf == NULL) {
-		fprintf(stderr, "usage: loft-smtpd -c FILE\n");
+	const char *conf = service_config_path(argc, argv, "loft-smtpd");
+	if (conf == NULL)
 		return 2;
-	}
 	if (smtpd_setup(&ctx, conf, err, sizeof(err)) < 0) {
 		if (ctx.cfg != NULL)
 			log_error(&ctx.log, "%s", err);
