@@ -14,6 +14,7 @@
 
 #include "imap-fetch-render.h"
 #include "imap-flags.h"
+#include "maildir-cache.h"
 #include "mime.h"
 
 #define FETCH_ATTS_MAX  64
@@ -88,6 +89,37 @@ static int append_section(struct fetch_msg *f, const struct imap_fetch_att *a, c
 	return r;
 }
 
+/* ENVELOPE, BODY or BODYSTRUCTURE: from the folder's loft-cache when it has
+ * the value, else rendered from the parsed message and added to the cache
+ * (a message file never changes, so neither does the value). */
+static int append_structure(struct imap_session *s, struct fetch_msg *f, enum imap_fetch_kind kind,
+                            struct buf *out)
+{
+	char ck = kind == IMAP_FETCH_ENVELOPE ? MAILDIR_CACHE_ENVELOPE
+	          : kind == IMAP_FETCH_BODY   ? MAILDIR_CACHE_BODY
+	                                      : MAILDIR_CACHE_BODYSTRUCTURE;
+	const char *label = kind == IMAP_FETCH_ENVELOPE ? "ENVELOPE "
+	                    : kind == IMAP_FETCH_BODY   ? "BODY "
+	                                                : "BODYSTRUCTURE ";
+	if (buf_append_str(out, label) < 0)
+		return -1;
+	struct maildir_cache *cache = maildir_mailbox_cache(s->box);
+	const char *data;
+	size_t len;
+	if (cache != NULL && maildir_cache_lookup(cache, f->msg->base, ck, &data, &len) > 0)
+		return buf_append(out, data, len);
+	if (load(s, f) < 0) /* f->msg may move: its base is read afterwards */
+		return -1;
+	size_t start = out->len;
+	int r = kind == IMAP_FETCH_ENVELOPE
+	            ? imap_envelope_render(f->mime, f->mime->root, out)
+	            : imap_bodystructure_render(f->mime, f->mime->root,
+	                                        kind == IMAP_FETCH_BODYSTRUCTURE, out);
+	if (r == 0 && cache != NULL)
+		maildir_cache_add(cache, f->msg->base, ck, out->data + start, out->len - start);
+	return r;
+}
+
 static int append_att(struct imap_session *s, struct fetch_msg *f, const struct imap_fetch_att *a,
                       struct buf *out)
 {
@@ -115,18 +147,12 @@ static int append_att(struct imap_session *s, struct fetch_msg *f, const struct 
 	default:
 		break;
 	}
+	if (a->kind == IMAP_FETCH_ENVELOPE || a->kind == IMAP_FETCH_BODY ||
+	    a->kind == IMAP_FETCH_BODYSTRUCTURE)
+		return append_structure(s, f, a->kind, out);
 	if (load(s, f) < 0)
 		return -1;
 	switch (a->kind) {
-	case IMAP_FETCH_ENVELOPE:
-		return buf_append_str(out, "ENVELOPE ") |
-		       imap_envelope_render(f->mime, f->mime->root, out);
-	case IMAP_FETCH_BODY:
-	case IMAP_FETCH_BODYSTRUCTURE: {
-		bool ext = a->kind == IMAP_FETCH_BODYSTRUCTURE;
-		return buf_append_str(out, ext ? "BODYSTRUCTURE " : "BODY ") |
-		       imap_bodystructure_render(f->mime, f->mime->root, ext, out);
-	}
 	case IMAP_FETCH_RFC822:
 		return append_section(f, a, "RFC822", "", 0, out);
 	case IMAP_FETCH_RFC822_HEADER:

@@ -115,6 +115,15 @@ int maildir_index_parse(const char *p, size_t len, struct maildir_mailbox *box)
 	end -= 21;
 	if (parse_header(&p, end, box, &count) < 0)
 		return -1;
+	/* one allocation for the table instead of a doubling series; a record
+	 * takes at least 12 bytes, so count cannot ask for more than that */
+	if (count > 0 && (uint64_t)count <= len / 12 && (size_t)count > box->cap) {
+		struct maildir_msg *msgs = realloc(box->msgs, (size_t)count * sizeof(*msgs));
+		if (msgs == NULL)
+			return -1;
+		box->msgs = msgs;
+		box->cap = (size_t)count;
+	}
 	uint32_t last = 0;
 	while (p < end) {
 		struct maildir_msg m;

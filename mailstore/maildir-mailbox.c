@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "maildir-cache.h"
 #include "maildir-private.h"
 
 void maildir_msgs_clear(struct maildir_mailbox *box)
@@ -109,9 +110,17 @@ void maildir_mailbox_close(struct maildir_mailbox *box)
 		maildir_uidlist_unlock(box);
 	maildir_msgs_clear(box);
 	maildir_keywords_clear(box);
+	maildir_cache_free(box->cache);
 	free(box->name);
 	free(box->path);
 	free(box);
+}
+
+struct maildir_cache *maildir_mailbox_cache(struct maildir_mailbox *box)
+{
+	if (box->cache == NULL)
+		box->cache = maildir_cache_open(box);
+	return box->cache;
 }
 
 struct maildir_msg *maildir_mailbox_find_uid(struct maildir_mailbox *box, uint32_t uid)

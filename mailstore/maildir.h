@@ -41,6 +41,8 @@ struct maildir_stats {
 	unsigned long tmp_cleaned; /* stale tmp/ files removed */
 };
 
+struct maildir_cache; /* maildir-cache.h */
+
 /* One user's Maildir: a process keeps one of these per user it serves. */
 struct maildir_store {
 	char *root; /* the Maildir root, i.e. INBOX */
@@ -95,7 +97,8 @@ struct maildir_mailbox {
 	int have_table; /* msgs[] is a valid picture of the stamps above */
 	int lock_fd;
 	int lock_depth;
-	int lock_synced; /* maildir_mailbox_lock holds the lock: msgs[] is the truth */
+	int lock_synced;             /* maildir_mailbox_lock holds the lock: msgs[] is the truth */
+	struct maildir_cache *cache; /* loft-cache (maildir-cache.h), opened on first need */
 	struct maildir_stats stats;
 };
 
