@@ -571,11 +571,8 @@ class Suite:
         if tls is None:
             tls = proto in TLS_PROTOCOLS and not self.testsvc
         if tls:
-            ctx = ssl.create_default_context()
-            ctx.check_hostname = False
-            ctx.verify_mode = ssl.CERT_NONE
             raw = sock
-            sock = ctx.wrap_socket(raw, server_hostname="localhost")
+            sock = tls_ctx().wrap_socket(raw, server_hostname="localhost")
         greeting = ""
         if read_greeting:
             greeting = read_line(sock)
@@ -725,3 +722,99 @@ def run_as_user(user, fn):
         raise AssertionError("as %s: %s" % (user, text))
     import ast
     return ast.literal_eval(text[3:])
+
+
+def tls_ctx():
+    """A client TLS context that accepts the suites' self-signed certificates."""
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    return ctx
+
+
+class LineClient:
+    """A CRLF line client on a plain or TLS socket, for the protocol tests;
+    each protocol's test file adds its command helpers in a subclass."""
+
+    def __init__(self, sock):
+        self.sock = sock
+        self.buf = b""
+
+    def send(self, data):
+        self.sock.sendall(data if isinstance(data, bytes) else data.encode())
+
+    def line(self, timeout=None):
+        """The next line without CRLF; timeout (s), if given, applies to the socket."""
+        if timeout is not None:
+            self.sock.settimeout(timeout)
+        while b"\r\n" not in self.buf:
+            c = self.sock.recv(65536)
+            if not c:
+                raise EOFError("connection closed; got %r" % self.buf)
+            self.buf += c
+        ln, _, self.buf = self.buf.partition(b"\r\n")
+        return ln
+
+    def closed(self, timeout=5):
+        """True when the server closes the connection (EOF) in time."""
+        self.sock.settimeout(timeout)
+        try:
+            while True:
+                c = self.sock.recv(65536)
+                if not c:
+                    return True
+                self.buf += c
+        except ConnectionResetError:
+            return True  # closed with our unread bytes pending: a reset
+        except socket.timeout:
+            return False
+
+    def close(self):
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+
+def start_suite(suite, prepare, serving):
+    """prepare(suite), start it and wait for the log line matching serving;
+    on any failure clean the suite up before raising (for setUpClass)."""
+    try:
+        prepare(suite)
+        suite.start()
+        suite.wait_log(serving)
+    except Exception:
+        suite.cleanup()
+        raise
+
+
+def finish_suite(suite, stop=True):
+    """Stop (if stop) and clean up a suite, then fail if a sanitizer build's
+    daemon reported anything in the log (for tearDownClass)."""
+    if stop:
+        try:
+            suite.stop()
+        except Exception:
+            pass
+    log = suite.log()
+    suite.cleanup()
+    for bad in ("AddressSanitizer", "LeakSanitizer", "runtime error:"):
+        if bad in log:
+            raise AssertionError("%s in the log:\n%s" % (bad, log[-5000:]))
+
+
+def mail_users(suite, names, uid, gid):
+    """A passwd-file in the suite's temp dir for names (password
+    "secret-<name>", home <tmpdir>/mail/<name>, made and owned by uid:gid):
+    (the mail dir, the passwd-file's path)."""
+    mail = os.path.join(suite.tmpdir, "mail")
+    users = os.path.join(suite.tmpdir, "users")
+    with open(users, "w") as f:
+        for name in names:
+            f.write("%s:{PLAIN}secret-%s:%d:%d::%s/%s::\n"
+                    % (name, name, uid, gid, mail, name))
+            home = os.path.join(mail, name)
+            os.makedirs(home)
+            os.chown(home, uid, gid)
+    os.chmod(mail, 0o755)
+    return mail, users

@@ -16,7 +16,6 @@ import re
 import shutil
 import smtplib
 import socket
-import ssl
 import subprocess
 import time
 import unittest
@@ -28,32 +27,11 @@ MAIL_GID = 5000 if lofttest.is_root() else os.getgid()
 USERS = ("alice", "bob", "carol", "dave", "erin")
 
 
-def tls_ctx():
-    ctx = ssl.create_default_context()
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
-    return ctx
-
-
-class Raw:
+class Raw(lofttest.LineClient):
     """A line-oriented IMAP client on a plain or TLS socket."""
 
-    def __init__(self, sock):
-        self.sock = sock
-        self.buf = b""
-
-    def send(self, data):
-        self.sock.sendall(data if isinstance(data, bytes) else data.encode())
-
     def line(self, timeout=10):
-        self.sock.settimeout(timeout)
-        while b"\r\n" not in self.buf:
-            c = self.sock.recv(65536)
-            if not c:
-                raise EOFError("connection closed; got %r" % self.buf)
-            self.buf += c
-        ln, _, self.buf = self.buf.partition(b"\r\n")
-        return ln
+        return super().line(timeout)
 
     def until(self, tag):
         """Every line up to and including the tagged one for tag."""
@@ -67,25 +45,6 @@ class Raw:
     def cmd(self, tag, text):
         self.send("%s %s\r\n" % (tag, text))
         return self.until(tag)
-
-    def closed(self, timeout=5):
-        self.sock.settimeout(timeout)
-        try:
-            while True:
-                c = self.sock.recv(65536)
-                if not c:
-                    return True
-                self.buf += c
-        except ConnectionResetError:
-            return True
-        except socket.timeout:
-            return False
-
-    def close(self):
-        try:
-            self.sock.close()
-        except OSError:
-            pass
 
 
 MULTIPART = (
@@ -142,38 +101,15 @@ class ImapBase(unittest.TestCase):
             pw = pwd.getpwnam(cls.user)
             cls.uid, cls.gid = pw.pw_uid, pw.pw_gid
         cls.s = lofttest.Suite(protocols=cls.protocols, user=cls.user)
-        try:
-            cls.prepare(cls.s)
-            cls.s.start()
-            cls.s.wait_log(r"imap-login\[\d+\]: serving")
-        except Exception:
-            cls.s.cleanup()
-            raise
+        lofttest.start_suite(cls.s, cls.prepare, r"imap-login\[\d+\]: serving")
 
     @classmethod
     def tearDownClass(cls):
-        try:
-            cls.s.stop()
-        except Exception:
-            pass
-        log = cls.s.log()
-        cls.s.cleanup()
-        for bad in ("AddressSanitizer", "LeakSanitizer", "runtime error:"):
-            if bad in log:
-                raise AssertionError("%s in the log:\n%s" % (bad, log[-5000:]))
+        lofttest.finish_suite(cls.s)
 
     @classmethod
     def prepare(cls, s):
-        cls.mail = os.path.join(s.tmpdir, "mail")
-        users = os.path.join(s.tmpdir, "users")
-        with open(users, "w") as f:
-            for name in USERS:
-                f.write("%s:{PLAIN}secret-%s:%d:%d::%s/%s::\n"
-                        % (name, name, cls.uid, cls.gid, cls.mail, name))
-                home = os.path.join(cls.mail, name)
-                os.makedirs(home)
-                os.chown(home, cls.uid, cls.gid)
-        os.chmod(cls.mail, 0o755)
+        cls.mail, users = lofttest.mail_users(s, USERS, cls.uid, cls.gid)
         extra = {"passdb": "passwd-file:" + users,
                  "mail_location": "maildir:%s/%%u/Maildir" % cls.mail,
                  "mydomains": "example.org"}
@@ -196,7 +132,7 @@ class ImapBase(unittest.TestCase):
     def imap(self, user, proto="imap"):
         if proto == "imaps":
             c = imaplib.IMAP4_SSL("127.0.0.1", self.s.port("imaps"),
-                                  ssl_context=tls_ctx(), timeout=10)
+                                  ssl_context=lofttest.tls_ctx(), timeout=10)
         else:
             c = imaplib.IMAP4("127.0.0.1", self.s.port("imap"), timeout=10)
         self.addCleanup(self._logout, c)
@@ -215,7 +151,7 @@ class ImapBase(unittest.TestCase):
         sock = socket.create_connection(("127.0.0.1", self.s.port(proto)),
                                         timeout=10)
         if proto == "imaps":
-            sock = tls_ctx().wrap_socket(sock, server_hostname="localhost")
+            sock = lofttest.tls_ctx().wrap_socket(sock, server_hostname="localhost")
         r = Raw(sock)
         self.addCleanup(r.close)
         self.assertTrue(r.line().startswith(b"* OK [CAPABILITY "))

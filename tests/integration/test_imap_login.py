@@ -13,8 +13,6 @@ import os
 import pwd
 import re
 import socket
-import ssl
-import time
 import unittest
 
 import lofttest
@@ -31,55 +29,12 @@ AUTH_FAILED = b" NO [AUTHENTICATIONFAILED] Authentication failed."
 UNKNOWN = b" BAD Error in IMAP command received by server."
 
 
-def tls_ctx():
-    ctx = ssl.create_default_context()
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
-    return ctx
-
-
-class Raw:
+class Raw(lofttest.LineClient):
     """A line-oriented client on a plain or TLS socket."""
-
-    def __init__(self, sock):
-        self.sock = sock
-        self.buf = b""
-
-    def send(self, data):
-        self.sock.sendall(data if isinstance(data, bytes) else data.encode())
-
-    def line(self):
-        while b"\r\n" not in self.buf:
-            c = self.sock.recv(65536)
-            if not c:
-                raise EOFError("connection closed; got %r" % self.buf)
-            self.buf += c
-        ln, _, self.buf = self.buf.partition(b"\r\n")
-        return ln
 
     def cmd(self, text):
         self.send(text + "\r\n")
         return self.line()
-
-    def closed(self, timeout=5):
-        """True when the server closes the connection (EOF) in time."""
-        self.sock.settimeout(timeout)
-        try:
-            while True:
-                c = self.sock.recv(65536)
-                if not c:
-                    return True
-                self.buf += c
-        except ConnectionResetError:
-            return True
-        except socket.timeout:
-            return False
-
-    def close(self):
-        try:
-            self.sock.close()
-        except OSError:
-            pass
 
 
 class ImapBase(unittest.TestCase):
@@ -89,38 +44,15 @@ class ImapBase(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.s = lofttest.Suite(protocols=cls.protocols)
-        try:
-            cls.prepare(cls.s)
-            cls.s.start()
-            cls.s.wait_log(r"imap-login\[\d+\]: serving")
-        except Exception:
-            cls.s.cleanup()
-            raise
+        lofttest.start_suite(cls.s, cls.prepare, r"imap-login\[\d+\]: serving")
 
     @classmethod
     def tearDownClass(cls):
-        try:
-            cls.s.stop()
-        except Exception:
-            pass
-        log = cls.s.log()
-        cls.s.cleanup()
-        for bad in ("AddressSanitizer", "LeakSanitizer", "runtime error:"):
-            if bad in log:
-                raise AssertionError("%s in the log:\n%s" % (bad, log[-5000:]))
+        lofttest.finish_suite(cls.s)
 
     @classmethod
     def prepare(cls, s):
-        cls.mail = os.path.join(s.tmpdir, "mail")
-        users = os.path.join(s.tmpdir, "users")
-        with open(users, "w") as f:
-            for name in ("alice", "bob"):
-                f.write("%s:{PLAIN}secret-%s:%d:%d::%s/%s::\n"
-                        % (name, name, MAIL_UID, MAIL_GID, cls.mail, name))
-                home = os.path.join(cls.mail, name)
-                os.makedirs(home)
-                os.chown(home, MAIL_UID, MAIL_GID)
-        os.chmod(cls.mail, 0o755)
+        cls.mail, users = lofttest.mail_users(s, ("alice", "bob"), MAIL_UID, MAIL_GID)
         extra = {"passdb": "passwd-file:" + users,
                  "mail_location": "maildir:%s/%%u/Maildir" % cls.mail,
                  "auth_failure_delay": "100ms",
@@ -132,7 +64,7 @@ class ImapBase(unittest.TestCase):
         sock = socket.create_connection(("127.0.0.1", self.s.port(proto)),
                                         timeout=10)
         if proto == "imaps":
-            sock = tls_ctx().wrap_socket(sock, server_hostname="localhost")
+            sock = lofttest.tls_ctx().wrap_socket(sock, server_hostname="localhost")
         r = Raw(sock)
         self.addCleanup(r.close)
         if greeting is not None:
@@ -291,7 +223,7 @@ class PreLoginTest(ImapBase):
         r.send("a STARTTLS\r\nb CAPABILITY\r\n")  # b rides in plaintext
         self.assertEqual(r.line(), b"a OK Begin TLS negotiation now.")
         self.assertEqual(r.buf, b"")
-        t = Raw(tls_ctx().wrap_socket(sock, server_hostname="localhost"))
+        t = Raw(lofttest.tls_ctx().wrap_socket(sock, server_hostname="localhost"))
         self.addCleanup(t.close)
         # the first reply over TLS is c's, not the injected b's
         self.assertEqual(t.cmd("c NOOP"), b"c OK NOOP completed.")
@@ -324,7 +256,7 @@ class PlaintextRefusedTest(ImapBase):
         ir = base64.b64encode(b"\0alice\0secret-alice").decode()
         self.assertEqual(r.cmd("b AUTHENTICATE PLAIN " + ir), b"b" + PRIVACY)
         self.assertEqual(r.cmd("c STARTTLS"), b"c OK Begin TLS negotiation now.")
-        t = Raw(tls_ctx().wrap_socket(r.sock, server_hostname="localhost"))
+        t = Raw(lofttest.tls_ctx().wrap_socket(r.sock, server_hostname="localhost"))
         self.addCleanup(t.close)
         self.assertEqual(t.cmd("d CAPABILITY"), b"* CAPABILITY" + CAPS_TLS[16:-13])
         self.assertEqual(t.line(), b"d OK Pre-login capabilities listed, "

@@ -14,9 +14,7 @@ import re
 import shutil
 import smtplib
 import socket
-import ssl
 import subprocess
-import sys
 import tempfile
 import time
 import unittest
@@ -29,31 +27,8 @@ MAIL_UID = 5000 if lofttest.is_root() else os.getuid()
 MAIL_GID = 5000 if lofttest.is_root() else os.getgid()
 
 
-def tls_ctx():
-    ctx = ssl.create_default_context()
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
-    return ctx
-
-
-class Raw:
+class Raw(lofttest.LineClient):
     """A line-oriented POP3 client on a plain or TLS socket."""
-
-    def __init__(self, sock):
-        self.sock = sock
-        self.buf = b""
-
-    def send(self, data):
-        self.sock.sendall(data if isinstance(data, bytes) else data.encode())
-
-    def line(self):
-        while b"\r\n" not in self.buf:
-            c = self.sock.recv(65536)
-            if not c:
-                raise EOFError("connection closed; got %r" % self.buf)
-            self.buf += c
-        ln, _, self.buf = self.buf.partition(b"\r\n")
-        return ln
 
     def cmd(self, text):
         self.send(text + "\r\n")
@@ -66,26 +41,6 @@ class Raw:
             if ln == b".":
                 return out
             out.append(ln[1:] if ln.startswith(b"..") else ln)
-
-    def closed(self, timeout=5):
-        """True when the server closes the connection (EOF) in time."""
-        self.sock.settimeout(timeout)
-        try:
-            while True:
-                c = self.sock.recv(65536)
-                if not c:
-                    return True
-                self.buf += c
-        except ConnectionResetError:
-            return True  # closed with our unread bytes pending: a reset
-        except socket.timeout:
-            return False
-
-    def close(self):
-        try:
-            self.sock.close()
-        except OSError:
-            pass
 
 
 class Pop3Base(unittest.TestCase):
@@ -103,39 +58,16 @@ class Pop3Base(unittest.TestCase):
             pw = pwd.getpwnam(cls.user)
             cls.uid, cls.gid = pw.pw_uid, pw.pw_gid
         cls.s = lofttest.Suite(protocols=cls.protocols, user=cls.user)
-        try:
-            cls.prepare(cls.s)
-            cls.s.start()
-            cls.s.wait_log(r"pop3-login\[\d+\]: serving")
-        except Exception:
-            cls.s.cleanup()
-            raise
+        lofttest.start_suite(cls.s, cls.prepare, r"pop3-login\[\d+\]: serving")
 
     @classmethod
     def tearDownClass(cls):
-        try:
-            cls.s.stop()
-        except Exception:
-            pass
-        log = cls.s.log()
-        cls.s.cleanup()
-        # sanitizer builds: any report from a daemon lands in the log
-        for bad in ("AddressSanitizer", "LeakSanitizer", "runtime error:"):
-            if bad in log:
-                raise AssertionError("%s in the log:\n%s" % (bad, log[-5000:]))
+        lofttest.finish_suite(cls.s)
 
     @classmethod
     def prepare(cls, s):
-        cls.mail = os.path.join(s.tmpdir, "mail")
-        users = os.path.join(s.tmpdir, "users")
-        with open(users, "w") as f:
-            for name in ("alice", "bob", "carol", "dave"):
-                f.write("%s:{PLAIN}secret-%s:%d:%d::%s/%s::\n"
-                        % (name, name, cls.uid, cls.gid, cls.mail, name))
-                home = os.path.join(cls.mail, name)
-                os.makedirs(home)
-                os.chown(home, cls.uid, cls.gid)
-        os.chmod(cls.mail, 0o755)
+        cls.mail, users = lofttest.mail_users(s, ("alice", "bob", "carol", "dave"),
+                                              cls.uid, cls.gid)
         extra = {"passdb": "passwd-file:" + users,
                  "mail_location": "maildir:%s/%%u/Maildir" % cls.mail,
                  "auth_failure_delay": "100ms",
@@ -172,7 +104,7 @@ class Pop3Base(unittest.TestCase):
         sock = socket.create_connection(("127.0.0.1", self.s.port(proto)),
                                         timeout=10)
         if proto == "pop3s":
-            sock = tls_ctx().wrap_socket(sock, server_hostname="localhost")
+            sock = lofttest.tls_ctx().wrap_socket(sock, server_hostname="localhost")
         r = Raw(sock)
         self.addCleanup(r.close)
         self.assertEqual(r.line(), b"+OK Loft ready.")
@@ -181,7 +113,7 @@ class Pop3Base(unittest.TestCase):
     def pop(self, user, proto="pop3"):
         if proto == "pop3s":
             p = poplib.POP3_SSL("127.0.0.1", self.s.port("pop3s"),
-                                context=tls_ctx(), timeout=10)
+                                context=lofttest.tls_ctx(), timeout=10)
         else:
             p = poplib.POP3("127.0.0.1", self.s.port("pop3"), timeout=10)
         self.addCleanup(p.close)
@@ -387,7 +319,7 @@ class SessionTest(Pop3Base):
     def test_auth_plain_over_stls(self):
         p = poplib.POP3("127.0.0.1", self.s.port("pop3"), timeout=10)
         self.addCleanup(p.close)
-        self.assertEqual(p.stls(tls_ctx()), b"+OK Begin TLS negotiation now.")
+        self.assertEqual(p.stls(lofttest.tls_ctx()), b"+OK Begin TLS negotiation now.")
         self.assertNotIn("STLS", p.capa())
         p.user("alice")
         self.assertEqual(p.pass_("secret-alice"), b"+OK Logged in.")
@@ -404,7 +336,7 @@ class SessionTest(Pop3Base):
         r.send("STLS\r\nCAPA\r\n")  # CAPA rides in plaintext after STLS
         self.assertEqual(r.line(), b"+OK Begin TLS negotiation now.")
         self.assertEqual(r.buf, b"")
-        t = Raw(tls_ctx().wrap_socket(sock, server_hostname="localhost"))
+        t = Raw(lofttest.tls_ctx().wrap_socket(sock, server_hostname="localhost"))
         self.addCleanup(t.close)
         # the first reply over TLS is QUIT's, not the injected CAPA's
         self.assertEqual(t.cmd("QUIT"), b"+OK Logging out.")
@@ -545,7 +477,7 @@ class PlaintextRefusedTest(Pop3Base):
         with self.assertRaises(poplib.error_proto) as cm:
             p.user("alice")
         self.assertEqual(cm.exception.args[0], PLAINTEXT_REFUSED)
-        p.stls(tls_ctx())
+        p.stls(lofttest.tls_ctx())
         caps = p.capa()
         self.assertIn("USER", caps)
         self.assertEqual(caps["SASL"], ["PLAIN", "LOGIN"])
@@ -745,7 +677,7 @@ class SeedScenarioTest(unittest.TestCase):
         p.user("alice")
         self.assertEqual(p.pass_("pw"), b"+OK Logged in.")
         p.quit()
-        p = poplib.POP3_SSL("127.0.0.1", s.port("pop3s"), context=tls_ctx(), timeout=10)
+        p = poplib.POP3_SSL("127.0.0.1", s.port("pop3s"), context=lofttest.tls_ctx(), timeout=10)
         p.user("alice")
         self.assertEqual(p.pass_("pw"), b"+OK Logged in.")
         p.quit()

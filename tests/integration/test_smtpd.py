@@ -15,8 +15,6 @@ import re
 import select
 import shutil
 import smtplib
-import socket
-import ssl
 import subprocess
 import time
 import unittest
@@ -31,13 +29,6 @@ USERS = {"alice": "secret-alice", "bob": "secret-bob"}
 
 def built():
     return all(os.path.exists(os.path.join(lofttest.BIN_DIR, n)) for n in NEEDED)
-
-
-def tls_ctx():
-    ctx = ssl.create_default_context()
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
-    return ctx
 
 
 def replies(sock, n):
@@ -91,18 +82,14 @@ class Base(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        log = cls.s.log()
-        cls.s.cleanup()
-        for bad in ("AddressSanitizer", "LeakSanitizer", "runtime error:"):
-            if bad in log:
-                raise AssertionError("%s in the log:\n%s" % (bad, log[-5000:]))
+        lofttest.finish_suite(cls.s, stop=False)
 
     # -- helpers -----------------------------------------------------------
 
     def smtp(self, proto="smtp"):
         if proto == "submissions":
             c = smtplib.SMTP_SSL("127.0.0.1", self.s.port(proto), timeout=20,
-                                 context=tls_ctx())
+                                 context=lofttest.tls_ctx())
         else:
             c = smtplib.SMTP("127.0.0.1", self.s.port(proto), timeout=20)
         self.addCleanup(c.close)
@@ -170,7 +157,7 @@ class TestSmtpd(Base):
         self.assertEqual(c.esmtp_features["size"], str(64 * 1024))
         self.assertEqual(c.esmtp_features["auth"].split(), ["PLAIN", "LOGIN"])
         self.assertNotIn("chunking", c.esmtp_features)
-        c.starttls(context=tls_ctx())
+        c.starttls(context=lofttest.tls_ctx())
         c.ehlo("client.test")
         self.assertNotIn("starttls", c.esmtp_features)
 
@@ -210,7 +197,7 @@ class TestSmtpd(Base):
         for proto in ("submission", "submissions"):
             c = self.smtp(proto)
             if proto == "submission":
-                c.starttls(context=tls_ctx())
+                c.starttls(context=lofttest.tls_ctx())
                 c.ehlo("client.test")
             code, text = c.mail("someone@remote.test")
             self.assertEqual((code, text[:5]), (530, b"5.7.0"), proto)
@@ -227,7 +214,7 @@ class TestSmtpd(Base):
     def test_starttls_then_auth_plain_and_login(self):
         for mech in ("PLAIN", "LOGIN"):
             c = self.smtp("submission")
-            c.starttls(context=tls_ctx())
+            c.starttls(context=lofttest.tls_ctx())
             c.ehlo("client.test")
             self.assertEqual(c.esmtp_features["auth"].split(), ["PLAIN", "LOGIN"])
             c.user, c.password = "alice", USERS["alice"]
@@ -251,7 +238,7 @@ class TestSmtpd(Base):
 
     def test_auth_wrong_password_and_bad_base64(self):
         c = self.smtp("submission")
-        c.starttls(context=tls_ctx())
+        c.starttls(context=lofttest.tls_ctx())
         c.ehlo("client.test")
         with self.assertRaises(smtplib.SMTPAuthenticationError) as cm:
             c.login("alice", "wrong")
@@ -357,7 +344,7 @@ class TestSmtpd(Base):
         self.assertTrue(lofttest.read_line(sock).startswith("220 2.0.0"))
         # nothing else came in clear text
         self.assertEqual(select.select([sock], [], [], 0.5)[0], [])
-        tls = tls_ctx().wrap_socket(sock, server_hostname="localhost")
+        tls = lofttest.tls_ctx().wrap_socket(sock, server_hostname="localhost")
         tls.sendall(b"NOOP\r\n")
         # the first answer after the handshake is the NOOP's, not the RSET's
         self.assertEqual(lofttest.read_line(tls), "250 2.0.0 Ok\r\n")
@@ -525,7 +512,7 @@ class TestSmtpdLimits(Base):
             b"\0alice\0" + USERS["alice"].encode()).decode()).startswith("503 5.5.1"))
         # after STARTTLS it is offered and works
         c = self.smtp("submission")
-        c.starttls(context=tls_ctx())
+        c.starttls(context=lofttest.tls_ctx())
         c.ehlo("client.test")
         self.assertIn("auth", c.esmtp_features)
         c.login("alice", USERS["alice"])

@@ -15,38 +15,24 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "buf.h"
-#include "session-client.h"
 #include "config.h"
-#include "imap-session.h"
+#include "imap-session-fixture.h"
 #include "maildir.h"
 
 #define SYSFLAGS "\\Answered \\Flagged \\Deleted \\Seen \\Draft"
 
 static const char msg[] = "From: a@example.org\nSubject: hi\n\nbody\n";
 
-struct fx {
-	char dir[64];
-	char root[128];
-	struct maildir_store st;
-	struct config *cfg;
-};
-
 static int setup(void **state)
 {
-	struct fx *fx = calloc(1, sizeof(*fx));
+	struct imap_fx *fx = calloc(1, sizeof(*fx));
 	const char *err = NULL;
-	snprintf(fx->dir, sizeof(fx->dir), "/tmp/loft-idle-XXXXXX");
-	if (fx == NULL || mkdtemp(fx->dir) == NULL)
-		return -1;
-	snprintf(fx->root, sizeof(fx->root), "%s/Maildir", fx->dir);
-	if (maildir_store_init(&fx->st, fx->root, '/', "mx.example", &err) < 0 ||
-	    maildir_folder_create(&fx->st, "INBOX", &err) < 0)
+	if (fx == NULL || imap_fx_init(fx, "idle") < 0)
 		return -1;
 	/* UIDs 1, 2, 3 */
 	for (int i = 0; i < 3; i++)
@@ -56,57 +42,15 @@ static int setup(void **state)
 	return 0;
 }
 
-static int teardown(void **state)
+static void start(struct imap_fx *fx, struct sess *s)
 {
-	struct fx *fx = *state;
-	maildir_store_deinit(&fx->st);
-	if (fx->cfg != NULL)
-		config_free(fx->cfg);
-	test_rmtree(fx->dir);
-	free(fx);
-	return 0;
-}
-
-static void start(struct fx *fx, struct sess *s)
-{
-	int sv[2];
-	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
-	buf_init(&s->in, 0);
-	s->pid = fork();
-	assert_true(s->pid >= 0);
-	if (s->pid == 0) {
-		signal(SIGPIPE, SIG_DFL);
-		close(sv[0]);
-		struct session_env env = {
-		    .fd = sv[1],
-		    .user = "alice",
-		    .home = "",
-		    .maildir = fx->root,
-		    .login_tag = "L1",
-		    .rip = "127.0.0.1",
-		    .lip = "127.0.0.1",
-		    .session_id = "test",
-		    .cfg = fx->cfg,
-		};
-		_exit(imap_session_run(&env));
-	}
-	close(sv[1]);
-	s->fd = sv[0];
+	imap_fx_fork(fx, s, fx->root, NULL);
 	char *line = get_line(s);
 	assert_non_null(line);
 	/* the post-login capability list advertises both */
 	assert_true(strncmp(line, "L1 OK [CAPABILITY IMAP4rev1 ", 28) == 0);
 	assert_non_null(strstr(line, " ENABLE IDLE "));
 	free(line);
-}
-
-static void logout(struct sess *s)
-{
-	send_str(s, "Z LOGOUT\r\n");
-	expect(s, "* BYE Logging out");
-	expect(s, "Z OK Logout completed.");
-	assert_null(get_line(s));
-	assert_int_equal(finish(s), 0);
 }
 
 /* SELECT INBOX with its 3 messages (all \Recent for this session). */
@@ -160,7 +104,7 @@ static void expect_quiet(struct sess *s, int ms)
 	assert_int_equal(poll(&pfd, 1, ms), 0);
 }
 
-static struct maildir_mailbox *other_open(struct fx *fx)
+static struct maildir_mailbox *other_open(struct imap_fx *fx)
 {
 	struct maildir_mailbox *box;
 	const char *err;
@@ -168,7 +112,7 @@ static struct maildir_mailbox *other_open(struct fx *fx)
 	return box;
 }
 
-static void other_expunge(struct fx *fx, uint32_t uid)
+static void other_expunge(struct imap_fx *fx, uint32_t uid)
 {
 	struct maildir_mailbox *box = other_open(fx);
 	const char *err;
@@ -176,7 +120,7 @@ static void other_expunge(struct fx *fx, uint32_t uid)
 	maildir_mailbox_close(box);
 }
 
-static void other_flags(struct fx *fx, uint32_t uid, unsigned flags, const char *keyword)
+static void other_flags(struct imap_fx *fx, uint32_t uid, unsigned flags, const char *keyword)
 {
 	struct maildir_mailbox *box = other_open(fx);
 	const char *err;
@@ -190,7 +134,7 @@ static void other_flags(struct fx *fx, uint32_t uid, unsigned flags, const char 
 	maildir_mailbox_close(box);
 }
 
-static void other_deliver(struct fx *fx)
+static void other_deliver(struct imap_fx *fx)
 {
 	const char *err;
 	assert_int_equal(maildir_deliver(&fx->st, "INBOX", msg, strlen(msg), NULL, &err), 0);
@@ -198,7 +142,7 @@ static void other_deliver(struct fx *fx)
 
 static void test_idle_delivery(void **state)
 {
-	struct fx *fx = *state;
+	struct imap_fx *fx = *state;
 	struct sess s;
 	start(fx, &s);
 	select_inbox(&s);
@@ -220,7 +164,7 @@ static void test_idle_delivery(void **state)
 
 static void test_idle_expunge_flags(void **state)
 {
-	struct fx *fx = *state;
+	struct imap_fx *fx = *state;
 	struct sess s;
 	start(fx, &s);
 	select_inbox(&s);
@@ -244,7 +188,7 @@ static void test_idle_expunge_flags(void **state)
 
 static void test_idle_done_bad(void **state)
 {
-	struct fx *fx = *state;
+	struct imap_fx *fx = *state;
 	struct sess s;
 	start(fx, &s);
 	select_inbox(&s);
@@ -269,7 +213,7 @@ static void test_idle_done_bad(void **state)
 
 static void test_idle_pipelined(void **state)
 {
-	struct fx *fx = *state;
+	struct imap_fx *fx = *state;
 	struct sess s;
 	start(fx, &s);
 	select_inbox(&s);
@@ -291,7 +235,7 @@ static void test_idle_pipelined(void **state)
 
 static void test_idle_unselected(void **state)
 {
-	struct fx *fx = *state;
+	struct imap_fx *fx = *state;
 	struct sess s;
 	start(fx, &s);
 	send_str(&s, "a IDLE\r\n");
@@ -305,7 +249,7 @@ static void test_idle_unselected(void **state)
 
 static void test_idle_timeout(void **state)
 {
-	struct fx *fx = *state;
+	struct imap_fx *fx = *state;
 	const char conf[] = "imap_idle_timeout = 1s\n";
 	fx->cfg = config_load_buf("test", conf, strlen(conf), NULL);
 	assert_non_null(fx->cfg);
@@ -323,7 +267,7 @@ static void test_idle_timeout(void **state)
  * before the tagged line. */
 static void test_noop_order(void **state)
 {
-	struct fx *fx = *state;
+	struct imap_fx *fx = *state;
 	struct sess s;
 	start(fx, &s);
 	select_inbox(&s);
@@ -354,7 +298,7 @@ static void test_noop_order(void **state)
  * keeps its number (and says nothing) until a later command. */
 static void test_no_expunge_after_fetch(void **state)
 {
-	struct fx *fx = *state;
+	struct imap_fx *fx = *state;
 	struct sess s;
 	start(fx, &s);
 	select_inbox(&s);
@@ -401,7 +345,7 @@ static void test_no_expunge_after_fetch(void **state)
 
 static void test_enable(void **state)
 {
-	struct fx *fx = *state;
+	struct imap_fx *fx = *state;
 	struct sess s;
 	start(fx, &s);
 	send_str(&s, "a ENABLE CONDSTORE QRESYNC UTF8=ACCEPT X-UNKNOWN\r\n");
@@ -421,15 +365,15 @@ int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test_setup_teardown(test_idle_delivery, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_idle_expunge_flags, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_idle_done_bad, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_idle_pipelined, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_idle_unselected, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_idle_timeout, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_noop_order, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_no_expunge_after_fetch, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_enable, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_idle_delivery, setup, imap_fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_idle_expunge_flags, setup, imap_fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_idle_done_bad, setup, imap_fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_idle_pipelined, setup, imap_fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_idle_unselected, setup, imap_fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_idle_timeout, setup, imap_fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_noop_order, setup, imap_fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_no_expunge_after_fetch, setup, imap_fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_enable, setup, imap_fx_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -13,19 +13,16 @@
 
 #include <dirent.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "buf.h"
-#include "session-client.h"
 #include "config.h"
-#include "imap-session.h"
+#include "imap-session-fixture.h"
 #include "maildir.h"
 
 #define NMSG 5
@@ -109,9 +106,7 @@ static const time_t mtimes[NMSG] = {
 };
 
 struct fx {
-	char dir[64];
-	char root[128];
-	struct maildir_store st;
+	struct imap_fx im;  /* first: imap_fx_teardown frees fx */
 	unsigned seq[NMSG]; /* by message number 1..5 (index 0..4) */
 	unsigned uid[NMSG];
 	unsigned long vsize[NMSG];
@@ -141,23 +136,18 @@ static int setup(void **state)
 {
 	struct fx *fx = calloc(1, sizeof(*fx));
 	const char *err = NULL;
-	snprintf(fx->dir, sizeof(fx->dir), "/tmp/loft-isearch-XXXXXX");
-	if (mkdtemp(fx->dir) == NULL)
-		return -1;
-	snprintf(fx->root, sizeof(fx->root), "%s/Maildir", fx->dir);
-	if (maildir_store_init(&fx->st, fx->root, '/', "mx.example", &err) < 0 ||
-	    maildir_folder_create(&fx->st, "INBOX", &err) < 0)
+	if (fx == NULL || imap_fx_init(&fx->im, "isearch") < 0)
 		return -1;
 	char *bases[NMSG];
 	for (int i = 0; i < NMSG; i++) {
-		if (maildir_deliver(&fx->st, "INBOX", msgs[i], strlen(msgs[i]), &bases[i], &err) <
-		        0 ||
-		    set_mtime(fx->root, bases[i], mtimes[i]) < 0)
+		if (maildir_deliver(&fx->im.st, "INBOX", msgs[i], strlen(msgs[i]), &bases[i],
+		                    &err) < 0 ||
+		    set_mtime(fx->im.root, bases[i], mtimes[i]) < 0)
 			return -1;
 		fx->vsize[i] = (unsigned long)maildir_vsize(msgs[i], strlen(msgs[i]));
 	}
 	struct maildir_mailbox *box;
-	if (maildir_mailbox_open(&fx->st, "INBOX", 0, &box, &err) < 0 || box->count != NMSG)
+	if (maildir_mailbox_open(&fx->im.st, "INBOX", 0, &box, &err) < 0 || box->count != NMSG)
 		return -1;
 	int work = maildir_keyword_index(box, "$Work", 1, &err);
 	const unsigned flags[NMSG] = {
@@ -179,39 +169,9 @@ static int setup(void **state)
 	return 0;
 }
 
-static int teardown(void **state)
-{
-	struct fx *fx = *state;
-	maildir_store_deinit(&fx->st);
-	test_rmtree(fx->dir);
-	free(fx);
-	return 0;
-}
-
 static void start(struct fx *fx, struct sess *s)
 {
-	int sv[2];
-	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
-	buf_init(&s->in, 0);
-	s->pid = fork();
-	assert_true(s->pid >= 0);
-	if (s->pid == 0) {
-		signal(SIGPIPE, SIG_DFL);
-		close(sv[0]);
-		struct session_env env = {
-		    .fd = sv[1],
-		    .user = "alice",
-		    .home = "",
-		    .maildir = fx->root,
-		    .login_tag = "L1",
-		    .rip = "127.0.0.1",
-		    .lip = "127.0.0.1",
-		    .session_id = "test",
-		};
-		_exit(imap_session_run(&env));
-	}
-	close(sv[1]);
-	s->fd = sv[0];
+	imap_fx_fork(&fx->im, s, fx->im.root, NULL);
 	char *line = get_line(s);
 	assert_non_null(line);
 	assert_true(strncmp(line, "L1 OK ", 6) == 0);
@@ -225,14 +185,6 @@ static void start(struct fx *fx, struct sess *s)
 		if (done)
 			break;
 	}
-}
-
-static void logout(struct sess *s)
-{
-	send_str(s, "Z LOGOUT\r\n");
-	expect(s, "* BYE Logging out");
-	expect(s, "Z OK Logout completed.");
-	assert_int_equal(finish(s), 0);
 }
 
 /* Send "tag [UID ]SEARCH crit" and expect the ids (message numbers 1..5,
@@ -488,7 +440,7 @@ static void test_expunged_in_view(void **state)
 	/* another session expunges message 2: still in this view, no match */
 	struct maildir_mailbox *box;
 	const char *err;
-	assert_int_equal(maildir_mailbox_open(&fx->st, "INBOX", 0, &box, &err), 0);
+	assert_int_equal(maildir_mailbox_open(&fx->im.st, "INBOX", 0, &box, &err), 0);
 	uint32_t gone = fx->uid[1];
 	assert_int_equal(maildir_mailbox_expunge(box, &gone, 1, &err), 1);
 	maildir_mailbox_close(box);
@@ -524,13 +476,13 @@ static void test_not_selected(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test_setup_teardown(test_flags, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_headers, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_body_text, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_dates_sizes, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_sets_and_nesting, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_expunged_in_view, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_not_selected, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_flags, setup, imap_fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_headers, setup, imap_fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_body_text, setup, imap_fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_dates_sizes, setup, imap_fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_sets_and_nesting, setup, imap_fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_expunged_in_view, setup, imap_fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_not_selected, setup, imap_fx_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -10,21 +10,17 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <ftw.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "buf.h"
-#include "session-client.h"
 #include "config.h"
-#include "imap-session.h"
+#include "imap-session-fixture.h"
 #include "maildir.h"
 
 #define CAPS                                                                                       \
@@ -36,10 +32,7 @@ static const char msg2[] = "From: b@example.org\r\nSubject: two\r\n\r\nbody\r\n"
 static const char msg3[] = "Subject: three\n\nend\n";
 
 struct fx {
-	char dir[64];
-	char root[128];
-	struct maildir_store st;
-	struct config *cfg;
+	struct imap_fx im; /* first: imap_fx_teardown frees fx */
 	unsigned uidvalidity;
 	const char *byno[3]; /* message text by sequence number */
 };
@@ -47,103 +40,19 @@ struct fx {
 static int setup(void **state)
 {
 	struct fx *fx = calloc(1, sizeof(*fx));
-	const char *err = NULL;
-	snprintf(fx->dir, sizeof(fx->dir), "/tmp/loft-imap-XXXXXX");
-	if (mkdtemp(fx->dir) == NULL)
+	const char *const msgs[] = {msg1, msg2, msg3};
+	if (fx == NULL || imap_fx_init(&fx->im, "imap") < 0 ||
+	    imap_fx_deliver_indexed(&fx->im, msgs, 3, 0, fx->byno, &fx->uidvalidity) < 0)
 		return -1;
-	snprintf(fx->root, sizeof(fx->root), "%s/Maildir", fx->dir);
-	if (maildir_store_init(&fx->st, fx->root, '/', "mx.example", &err) < 0 ||
-	    maildir_folder_create(&fx->st, "INBOX", &err) < 0)
-		return -1;
-	const char *msgs[] = {msg1, msg2, msg3};
-	char *bases[3];
-	for (int i = 0; i < 3; i++) {
-		if (maildir_deliver(&fx->st, "INBOX", msgs[i], strlen(msgs[i]), &bases[i], &err) <
-		    0)
-			return -1;
-	}
-	struct maildir_mailbox *box;
-	if (maildir_mailbox_open(&fx->st, "INBOX", 0, &box, &err) < 0 || box->count != 3)
-		return -1;
-	for (int i = 0; i < 3; i++) {
-		struct maildir_msg *m = maildir_mailbox_find_base(box, bases[i]);
-		if (m == NULL)
-			return -1;
-		fx->byno[m - box->msgs] = msgs[i];
-		free(bases[i]);
-	}
-	fx->uidvalidity = box->uidvalidity;
-	maildir_mailbox_close(box);
 	*state = fx;
 	return 0;
 }
 
-static int teardown(void **state)
-{
-	struct fx *fx = *state;
-	maildir_store_deinit(&fx->st);
-	if (fx->cfg != NULL)
-		config_free(fx->cfg);
-	test_rmtree(fx->dir);
-	free(fx);
-	return 0;
-}
-
-static void start_at(struct fx *fx, struct sess *s, const char *root, const char *preread)
-{
-	int sv[2];
-	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
-	buf_init(&s->in, 0);
-	s->pid = fork();
-	assert_true(s->pid >= 0);
-	if (s->pid == 0) {
-		signal(SIGPIPE, SIG_DFL);
-		close(sv[0]);
-		struct session_env env = {
-		    .fd = sv[1],
-		    .user = "alice",
-		    .home = "",
-		    .maildir = root,
-		    .preread = preread,
-		    .preread_len = preread != NULL ? strlen(preread) : 0,
-		    .login_tag = "L1",
-		    .rip = "127.0.0.1",
-		    .lip = "127.0.0.1",
-		    .session_id = "test",
-		    .cfg = fx->cfg,
-		};
-		_exit(imap_session_run(&env));
-	}
-	close(sv[1]);
-	s->fd = sv[0];
-}
-
 /* Start a session on the fixture's Maildir and read the login answer. */
-static void start(struct fx *fx, struct sess *s);
-
-__attribute__((format(printf, 2, 3))) static void expectf(struct sess *s, const char *fmt, ...)
-{
-	char want[512];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(want, sizeof(want), fmt, ap);
-	va_end(ap);
-	expect(s, want);
-}
-
 static void start(struct fx *fx, struct sess *s)
 {
-	start_at(fx, s, fx->root, NULL);
+	imap_fx_fork(&fx->im, s, fx->im.root, NULL);
 	expect(s, LOGGED_IN);
-}
-
-static void logout(struct sess *s)
-{
-	send_str(s, "Z LOGOUT\r\n");
-	expect(s, "* BYE Logging out");
-	expect(s, "Z OK Logout completed.");
-	assert_null(get_line(s));
-	assert_int_equal(finish(s), 0);
 }
 
 static void test_any_state(void **state)
@@ -206,11 +115,11 @@ static void test_autocreate_list(void **state)
 {
 	struct fx *fx = *state;
 	struct sess s;
-	fx->cfg = config_defaults();
-	assert_non_null(fx->cfg);
+	fx->im.cfg = config_defaults();
+	assert_non_null(fx->im.cfg);
 	char root[160];
-	snprintf(root, sizeof(root), "%s/fresh", fx->dir);
-	start_at(fx, &s, root, NULL);
+	snprintf(root, sizeof(root), "%s/fresh", fx->im.dir);
+	imap_fx_fork(&fx->im, &s, root, NULL);
 	expect(&s, LOGGED_IN);
 	send_str(&s, "a LIST \"\" *\r\n");
 	expect(&s, "* LIST (\\HasNoChildren) \"/\" INBOX");
@@ -231,7 +140,7 @@ static void test_autocreate_list(void **state)
 	assert_int_equal(maildir_store_init(&store, root, '/', "mx", &err), 0);
 	assert_int_equal(maildir_folder_delete(&store, "Junk", &err), 0);
 	maildir_store_deinit(&store);
-	start_at(fx, &s, root, NULL);
+	imap_fx_fork(&fx->im, &s, root, NULL);
 	expect(&s, LOGGED_IN);
 	send_str(&s, "b LIST \"\" Junk\r\n");
 	expect(&s, "b OK List completed.");
@@ -393,7 +302,7 @@ static void test_select_recent(void **state)
 	expect(&s, "c OK Check completed.");
 	/* a new delivery shows up on NOOP */
 	const char *err;
-	assert_int_equal(maildir_deliver(&fx->st, "INBOX", msg1, strlen(msg1), NULL, &err), 0);
+	assert_int_equal(maildir_deliver(&fx->im.st, "INBOX", msg1, strlen(msg1), NULL, &err), 0);
 	send_str(&s, "d NOOP\r\n");
 	expect(&s, "* 4 EXISTS");
 	expect(&s, "* 4 RECENT");
@@ -453,7 +362,7 @@ static void test_select_empty_close_expunges(void **state)
 	/* CLOSE removes \Deleted messages of a read-write mailbox */
 	const char *err;
 	struct maildir_mailbox *box;
-	assert_int_equal(maildir_mailbox_open(&fx->st, "INBOX", 0, &box, &err), 0);
+	assert_int_equal(maildir_mailbox_open(&fx->im.st, "INBOX", 0, &box, &err), 0);
 	assert_int_equal(
 	    maildir_msg_set_flags(box, box->msgs[1].uid, MAILDIR_FLAG_TRASHED, 0, &err), 0);
 	maildir_mailbox_close(box);
@@ -580,7 +489,7 @@ static void test_preread(void **state)
 {
 	struct fx *fx = *state;
 	struct sess s;
-	start_at(fx, &s, fx->root, "p1 NOOP\r\np2 NAMESPACE\r\np3 LOG");
+	imap_fx_fork(&fx->im, &s, fx->im.root, "p1 NOOP\r\np2 NAMESPACE\r\np3 LOG");
 	expect(&s, LOGGED_IN);
 	expect(&s, "p1 OK NOOP completed.");
 	expect(&s, "* NAMESPACE ((\"\" \"/\")) NIL NIL");
@@ -598,11 +507,11 @@ static void test_store_unusable(void **state)
 	struct sess s;
 	char root[160];
 	/* a file where the Maildir should be */
-	snprintf(root, sizeof(root), "%s/file", fx->dir);
+	snprintf(root, sizeof(root), "%s/file", fx->im.dir);
 	FILE *f = fopen(root, "w");
 	assert_non_null(f);
 	fclose(f);
-	start_at(fx, &s, root, NULL);
+	imap_fx_fork(&fx->im, &s, root, NULL);
 	expect(&s, "L1 NO [UNAVAILABLE] Internal error occurred. Refer to server log for more "
 	           "information.");
 	assert_null(get_line(&s));
@@ -614,8 +523,8 @@ static void test_idle_timeout(void **state)
 	struct fx *fx = *state;
 	struct sess s;
 	const char conf[] = "imap_idle_timeout = 1s\n";
-	fx->cfg = config_load_buf("test", conf, strlen(conf), NULL);
-	assert_non_null(fx->cfg);
+	fx->im.cfg = config_load_buf("test", conf, strlen(conf), NULL);
+	assert_non_null(fx->im.cfg);
 	start(fx, &s);
 	expect(&s, "* BYE Disconnected for inactivity.");
 	assert_null(get_line(&s));
@@ -626,18 +535,19 @@ int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test_setup_teardown(test_any_state, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_bad_commands, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_autocreate_list, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_list_patterns, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_manage, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_inbox_rename_status, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_select_recent, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_select_empty_close_expunges, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_fetch, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_preread, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_store_unusable, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_idle_timeout, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_any_state, setup, imap_fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_bad_commands, setup, imap_fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_autocreate_list, setup, imap_fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_list_patterns, setup, imap_fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_manage, setup, imap_fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_inbox_rename_status, setup, imap_fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_select_recent, setup, imap_fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_select_empty_close_expunges, setup,
+	                                    imap_fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_fetch, setup, imap_fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_preread, setup, imap_fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_store_unusable, setup, imap_fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_idle_timeout, setup, imap_fx_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -16,15 +16,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "buf.h"
-#include "session-client.h"
 #include "config.h"
-#include "imap-session.h"
+#include "imap-session-fixture.h"
 #include "maildir.h"
 
 static const char msg1[] = "From: a@example.org\nSubject: one\n\nline one\n";
@@ -32,9 +30,7 @@ static const char msg2[] = "From: b@example.org\r\nSubject: two\r\n\r\nbody\r\n"
 static const char msg3[] = "Subject: three\n\nend\n";
 
 struct fx {
-	char dir[64];
-	char root[128];
-	struct maildir_store st;
+	struct imap_fx im; /* first: imap_fx_teardown frees fx */
 	unsigned uidvalidity;
 	const char *byno[3]; /* message text by sequence number (= UID) */
 };
@@ -44,95 +40,23 @@ struct fx {
 static int setup(void **state)
 {
 	struct fx *fx = calloc(1, sizeof(*fx));
-	const char *err = NULL;
-	snprintf(fx->dir, sizeof(fx->dir), "/tmp/loft-imapw-XXXXXX");
-	if (fx == NULL || mkdtemp(fx->dir) == NULL)
+	const char *const msgs[] = {msg1, msg2, msg3};
+	if (fx == NULL || imap_fx_init(&fx->im, "imapw") < 0 ||
+	    imap_fx_deliver_indexed(&fx->im, msgs, 3, MAILDIR_OPEN_SESSION, fx->byno,
+	                            &fx->uidvalidity) < 0)
 		return -1;
-	snprintf(fx->root, sizeof(fx->root), "%s/Maildir", fx->dir);
-	if (maildir_store_init(&fx->st, fx->root, '/', "mx.example", &err) < 0 ||
-	    maildir_folder_create(&fx->st, "INBOX", &err) < 0)
-		return -1;
-	const char *msgs[] = {msg1, msg2, msg3};
-	char *bases[3];
-	for (int i = 0; i < 3; i++) {
-		if (maildir_deliver(&fx->st, "INBOX", msgs[i], strlen(msgs[i]), &bases[i], &err) <
-		    0)
-			return -1;
-	}
-	struct maildir_mailbox *box;
-	if (maildir_mailbox_open(&fx->st, "INBOX", MAILDIR_OPEN_SESSION, &box, &err) < 0 ||
-	    box->count != 3)
-		return -1;
-	for (int i = 0; i < 3; i++) {
-		struct maildir_msg *m = maildir_mailbox_find_base(box, bases[i]);
-		if (m == NULL)
-			return -1;
-		fx->byno[m - box->msgs] = msgs[i];
-		free(bases[i]);
-	}
-	fx->uidvalidity = box->uidvalidity;
-	maildir_mailbox_close(box);
 	*state = fx;
 	return 0;
 }
 
-static int teardown(void **state)
-{
-	struct fx *fx = *state;
-	maildir_store_deinit(&fx->st);
-	test_rmtree(fx->dir);
-	free(fx);
-	return 0;
-}
-
-__attribute__((format(printf, 2, 3))) static void expectf(struct sess *s, const char *fmt, ...)
-{
-	char want[1024];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(want, sizeof(want), fmt, ap);
-	va_end(ap);
-	expect(s, want);
-}
-
 static void start(struct fx *fx, struct sess *s)
 {
-	int sv[2];
-	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
-	buf_init(&s->in, 0);
-	s->pid = fork();
-	assert_true(s->pid >= 0);
-	if (s->pid == 0) {
-		signal(SIGPIPE, SIG_DFL);
-		close(sv[0]);
-		struct session_env env = {
-		    .fd = sv[1],
-		    .user = "alice",
-		    .home = "",
-		    .maildir = fx->root,
-		    .login_tag = "L1",
-		    .rip = "127.0.0.1",
-		    .lip = "127.0.0.1",
-		    .session_id = "test",
-		};
-		_exit(imap_session_run(&env));
-	}
-	close(sv[1]);
-	s->fd = sv[0];
+	imap_fx_fork(&fx->im, s, fx->im.root, NULL);
 	char *line = get_line(s);
 	assert_non_null(line);
 	assert_true(strncmp(line, "L1 OK [CAPABILITY IMAP4rev1 ", 28) == 0);
 	assert_non_null(strstr(line, " UIDPLUS MOVE"));
 	free(line);
-}
-
-static void logout(struct sess *s)
-{
-	send_str(s, "Z LOGOUT\r\n");
-	expect(s, "* BYE Logging out");
-	expect(s, "Z OK Logout completed.");
-	assert_null(get_line(s));
-	assert_int_equal(finish(s), 0);
 }
 
 /* Send a command and skip the untagged lines up to its tagged answer,
@@ -156,7 +80,7 @@ static struct maildir_mailbox *open_box(struct fx *fx, const char *name)
 {
 	const char *err;
 	struct maildir_mailbox *box;
-	assert_int_equal(maildir_mailbox_open(&fx->st, name, 0, &box, &err), 0);
+	assert_int_equal(maildir_mailbox_open(&fx->im.st, name, 0, &box, &err), 0);
 	return box;
 }
 
@@ -172,9 +96,9 @@ static size_t count_files(struct fx *fx, const char *folder, const char *sub)
 {
 	char path[256];
 	if (strcmp(folder, "INBOX") == 0)
-		snprintf(path, sizeof(path), "%s/%s", fx->root, sub);
+		snprintf(path, sizeof(path), "%s/%s", fx->im.root, sub);
 	else
-		snprintf(path, sizeof(path), "%s/.%s/%s", fx->root, folder, sub);
+		snprintf(path, sizeof(path), "%s/.%s/%s", fx->im.root, folder, sub);
 	DIR *d = opendir(path);
 	assert_non_null(d);
 	size_t n = 0;
@@ -650,15 +574,15 @@ int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test_setup_teardown(test_store, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_store_keyword_limit, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_readonly, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_expunge, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_copy, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_move, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_append, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_pending_expunge, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_store_two_sessions, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_store, setup, imap_fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_store_keyword_limit, setup, imap_fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_readonly, setup, imap_fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_expunge, setup, imap_fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_copy, setup, imap_fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_move, setup, imap_fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_append, setup, imap_fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_pending_expunge, setup, imap_fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_store_two_sessions, setup, imap_fx_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
