@@ -107,27 +107,29 @@ int maildir_delivery_write(struct maildir_delivery *d, const void *data, size_t 
 	return 0;
 }
 
-/* fsync the tmp file, rename it to sub/<final>, set its date, fsync sub/.
- * The date is set only after the rename so tmp/ never holds a young file
- * that looks old enough for the stale-file cleanup. */
+/* Set the date (internal date = mtime), fsync the tmp file, rename it to
+ * sub/<final>, fsync sub/. The date is set before the rename: a session
+ * syncing between a rename and a later futimes would index the wrong date
+ * for good (imaptest saw INTERNALDATE change). The access time stays now,
+ * so the stale-file cleanup (which wants both old) leaves the file alone. */
 static int finish(struct maildir_delivery *d, const char *sub, const char *final, time_t date,
                   const char **error_r)
 {
 	struct maildir_store *st = d->store;
+	struct timeval tv[2] = {{.tv_sec = time(NULL)}, {.tv_sec = date}};
+	if (date > 0 && futimes(d->fd, tv) < 0)
+		return maildir_fail_errno(st, error_r, "futimes(%s)", d->tmp_path);
 	if (fsync(d->fd) < 0)
 		return maildir_fail_errno(st, error_r, "fsync(%s)", d->tmp_path);
 	struct buf dir, dst;
 	buf_init(&dir, 0);
 	buf_init(&dst, 0);
-	struct timeval tv[2] = {{.tv_sec = date}, {.tv_sec = date}};
 	int ret = -1;
 	if (buf_printf(&dir, "%s/%s", d->folder_path, sub) < 0 ||
 	    buf_printf(&dst, "%s/%s", dir.data, final) < 0)
 		maildir_fail(st, error_r, "out of memory");
 	else if (rename(d->tmp_path, dst.data) < 0)
 		maildir_fail_errno(st, error_r, "rename(%s)", dst.data);
-	else if (date > 0 && (futimes(d->fd, tv) < 0 || fsync(d->fd) < 0))
-		maildir_fail_errno(st, error_r, "futimes(%s)", dst.data);
 	else if (maildir_fsync_dir(dir.data) < 0)
 		maildir_fail_errno(st, error_r, "fsync(%s)", dir.data);
 	else

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "maildir.h"
@@ -209,6 +210,16 @@ static void test_save_cur(void **state)
 	char want[300];
 	snprintf(want, sizeof(want), "%s:2,FSa", base);
 	assert_string_equal(names[0], want);
+	/* the date is the mtime; the access time stays recent, because the
+	 * date is set while the file is still in tmp/ (before the rename, so
+	 * no session can index it with the wrong date) and the stale-file
+	 * cleanup must not take it for an old leftover meanwhile */
+	char path[600];
+	struct stat sb;
+	snprintf(path, sizeof(path), "%s/cur/%s", fx->root, names[0]);
+	assert_int_equal(stat(path, &sb), 0);
+	assert_int_equal(sb.st_mtime, 1000000000);
+	assert_true(sb.st_atime > time(NULL) - 3600);
 
 	struct maildir_mailbox *box;
 	assert_int_equal(maildir_mailbox_open(&fx->st, "INBOX", MAILDIR_OPEN_SESSION, &box, &err),
