@@ -49,17 +49,18 @@ class DemoTest(unittest.TestCase):
             ["sh", os.path.join(lofttest.SOURCE_DIR, "scripts", "demo-run.sh"),
              lofttest.BIN_DIR, self.demo],
             stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        status_file = os.path.join(self.demo, "run", "status")
         deadline = time.time() + 60
         while True:
             st = self.status() if os.path.exists(self.conf) else None
-            if st is not None and st.returncode == 0:
+            if st is not None and st.returncode == 0 and os.path.exists(status_file):
                 break
             if self.proc.poll() is not None or time.time() > deadline:
                 out.seek(0)
                 self.fail("demo did not come up:\n" + out.read())
             time.sleep(0.3)
         self.assertIn("loft is running", st.stdout)
-        with open(os.path.join(self.demo, "run", "status")) as f:
+        with open(status_file) as f:
             self.assertIn("unprivileged", f.read())
         out.seek(0)
         text = out.read()
