@@ -8,7 +8,7 @@ set -eu
 BUILD="build-essential cmake pkg-config libssl-dev libcap-dev libpam0g-dev
 libcmocka-dev libevent-dev libcrypt-dev openssl python3 passwd procps"
 TEST="clang libclang-rt-14-dev libpam-wrapper util-linux iproute2 swaks curl
-valgrind libcap2-bin fetchmail"
+valgrind libcap2-bin fetchmail isync"
 
 want=$BUILD
 [ "${1:-run}" = test ] && want="$BUILD $TEST"
