@@ -17,7 +17,8 @@
 #define IMAP_MAX_BAD      20      /* bad commands before we disconnect (Dovecot: 20) */
 #define IMAP_OUT_FLUSH    65536   /* flush output once this much is queued */
 #define IMAP_DEFAULT_IDLE 1800000 /* ms (30 min), when no config is given */
-#define IMAP_CAPABILITY   "IMAP4rev1 LITERAL+ ID ENABLE IDLE NAMESPACE UNSELECT CHILDREN SPECIAL-USE UIDPLUS MOVE"
+#define IMAP_CAPABILITY                                                                            \
+	"IMAP4rev1 LITERAL+ ID ENABLE IDLE NAMESPACE UNSELECT CHILDREN SPECIAL-USE UIDPLUS MOVE"
 
 enum imap_state {
 	IMAP_STATE_AUTH = 1 << 0,

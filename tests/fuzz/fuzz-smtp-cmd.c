@@ -37,8 +37,9 @@ static void fuzz_command(const char *p, size_t len)
 		size_t rlen = 0;
 		if (lmtp_mail_take_qid(c.args, c.args_len, rest, &rlen, qid) == 0) {
 			check(rlen <= c.args_len && strlen(rest) == rlen);
-			check(qid[0] == '\0' ? rlen == c.args_len && memcmp(rest, c.args, rlen) == 0
-			                      : lmtp_qid_valid(qid, strlen(qid)) && rlen < c.args_len);
+			check(qid[0] == '\0'
+			          ? rlen == c.args_len && memcmp(rest, c.args, rlen) == 0
+			          : lmtp_qid_valid(qid, strlen(qid)) && rlen < c.args_len);
 		}
 	} else if (c.verb == SMTP_VERB_RCPT) {
 		struct smtp_rcpt r;
