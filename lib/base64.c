@@ -30,8 +30,7 @@ int base64_encode(struct buf *out, const void *p, size_t len)
 	return 0;
 }
 
-/* 0..63 for an alphabet byte, -1 otherwise. */
-static int b64_value(unsigned char c)
+int base64_value(unsigned char c)
 {
 	if (c >= 'A' && c <= 'Z')
 		return c - 'A';
@@ -65,7 +64,7 @@ int base64_decode(const char *p, size_t len, unsigned char *out, size_t *outlen_
 			/* A data byte after padding, or padding too early. */
 			if (pad > 0)
 				return -1;
-			v[k] = b64_value(c);
+			v[k] = base64_value(c);
 			if (v[k] < 0)
 				return -1;
 		}

@@ -11,6 +11,9 @@
 /* Bytes needed to decode len characters (an upper bound). */
 #define BASE64_DECODED_MAX(len) (((len) / 4) * 3)
 
+/* 0..63 for a byte of the standard alphabet, else -1 (also for '='). */
+int base64_value(unsigned char c);
+
 /* Append the encoding of p[0..len) to out. 0 or -1 (buffer max). */
 int base64_encode(struct buf *out, const void *p, size_t len);
 

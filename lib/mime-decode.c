@@ -8,26 +8,14 @@
 #include <string.h>
 #include <strings.h>
 
-static int b64val(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
+#include "base64.h"
+#include "mime-private.h"
 
 int mime_decode_base64(const char *p, size_t len, struct buf *out)
 {
 	unsigned acc = 0, nbits = 0;
 	for (size_t i = 0; i < len && p[i] != '='; i++) {
-		int v = b64val((unsigned char)p[i]);
+		int v = base64_value((unsigned char)p[i]);
 		if (v < 0)
 			continue;
 		acc = (acc << 6) | (unsigned)v;
@@ -42,7 +30,7 @@ int mime_decode_base64(const char *p, size_t len, struct buf *out)
 	return 0;
 }
 
-static int hexval(char c)
+int mime_hexval(char c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -67,8 +55,9 @@ int mime_decode_qp(const char *p, size_t len, struct buf *out)
 		if (j < len &&
 		    (p[j] == '\n' || (p[j] == '\r' && j + 1 < len && p[j + 1] == '\n'))) {
 			i = p[j] == '\r' ? j + 1 : j;
-		} else if (i + 2 < len && hexval(p[i + 1]) >= 0 && hexval(p[i + 2]) >= 0) {
-			char ch = (char)(hexval(p[i + 1]) * 16 + hexval(p[i + 2]));
+		} else if (i + 2 < len && mime_hexval(p[i + 1]) >= 0 &&
+		           mime_hexval(p[i + 2]) >= 0) {
+			char ch = (char)(mime_hexval(p[i + 1]) * 16 + mime_hexval(p[i + 2]));
 			if (buf_append(out, &ch, 1) < 0)
 				return -1;
 			i += 2;
@@ -94,7 +83,7 @@ static int latin1_to_utf8(const char *p, size_t len, struct buf *out)
 	return 0;
 }
 
-static int iconv_to_utf8(iconv_t cd, const char *p, size_t len, struct buf *out)
+static int iconv_to_utf8(iconv_t cd, const char *p, size_t len, bool strict, struct buf *out)
 {
 	char *in = (char *)p, obuf[1024];
 	size_t inleft = len;
@@ -105,6 +94,8 @@ static int iconv_to_utf8(iconv_t cd, const char *p, size_t len, struct buf *out)
 		if (buf_append(out, obuf, sizeof(obuf) - oleft) < 0)
 			return -1;
 		if (r == (size_t)-1 && errno != E2BIG) {
+			if (strict)
+				return -1;
 			/* invalid or truncated: one '?' for the byte, go on */
 			if (buf_append(out, "?", 1) < 0)
 				return -1;
@@ -116,7 +107,8 @@ static int iconv_to_utf8(iconv_t cd, const char *p, size_t len, struct buf *out)
 	return 0;
 }
 
-int mime_charset_to_utf8(const char *charset, const char *p, size_t len, struct buf *out)
+int mime_charset_convert(const char *charset, const char *p, size_t len, bool strict,
+                         struct buf *out)
 {
 	if (charset == NULL || strcasecmp(charset, "utf-8") == 0 ||
 	    strcasecmp(charset, "us-ascii") == 0 || strcasecmp(charset, "utf8") == 0)
@@ -126,10 +118,15 @@ int mime_charset_to_utf8(const char *charset, const char *p, size_t len, struct 
 		return latin1_to_utf8(p, len, out);
 	iconv_t cd = iconv_open("UTF-8", charset);
 	if (cd == (iconv_t)-1)
-		return buf_append(out, p, len);
-	int r = iconv_to_utf8(cd, p, len, out);
+		return strict ? -1 : buf_append(out, p, len);
+	int r = iconv_to_utf8(cd, p, len, strict, out);
 	iconv_close(cd);
 	return r;
+}
+
+int mime_charset_to_utf8(const char *charset, const char *p, size_t len, struct buf *out)
+{
+	return mime_charset_convert(charset, p, len, false, out);
 }
 
 static const char *part_charset(const struct mime_part *part)

@@ -1,25 +1,12 @@
 /* mime-encoded.c: RFC 2047 encoded-word decoding to UTF-8, for SEARCH on
- * header text (ENVELOPE keeps the words raw). Charsets go through iconv;
- * a word that cannot be decoded is kept as written. */
-#include <errno.h>
-#include <iconv.h>
+ * header text (ENVELOPE keeps the words raw). Charsets are converted strictly
+ * (mime_charset_convert): a word that cannot be decoded is kept as written. */
 #include <stdint.h>
 #include <string.h>
 #include <strings.h>
 
 #include "base64.h"
 #include "mime-private.h"
-
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 /* Q encoding: '_' is a space, =XX a byte. */
 static int decode_q(const char *p, size_t len, struct buf *out)
@@ -28,9 +15,9 @@ static int decode_q(const char *p, size_t len, struct buf *out)
 		char ch = p[i];
 		if (ch == '_') {
 			ch = ' ';
-		} else if (ch == '=' && i + 2 < len && hexval(p[i + 1]) >= 0 &&
-		           hexval(p[i + 2]) >= 0) {
-			ch = (char)(hexval(p[i + 1]) * 16 + hexval(p[i + 2]));
+		} else if (ch == '=' && i + 2 < len && mime_hexval(p[i + 1]) >= 0 &&
+		           mime_hexval(p[i + 2]) >= 0) {
+			ch = (char)(mime_hexval(p[i + 1]) * 16 + mime_hexval(p[i + 2]));
 			i += 2;
 		}
 		if (buf_append(out, &ch, 1) < 0)
@@ -54,29 +41,6 @@ static int decode_b(const char *p, size_t len, struct buf *out)
 	if (base64_decode(tmp, len, dec, &n) < 0)
 		return -1;
 	return buf_append(out, dec, n);
-}
-
-static int to_utf8(const char *charset, const char *p, size_t len, struct buf *out)
-{
-	if (strcasecmp(charset, "utf-8") == 0 || strcasecmp(charset, "us-ascii") == 0)
-		return buf_append(out, p, len);
-	iconv_t cd = iconv_open("UTF-8", charset);
-	if (cd == (iconv_t)-1)
-		return -1;
-	char *in = (char *)p, obuf[256];
-	size_t inleft = len;
-	int ret = 0;
-	while (inleft > 0 && ret == 0) {
-		char *o = obuf;
-		size_t oleft = sizeof(obuf);
-		size_t r = iconv(cd, &in, &inleft, &o, &oleft);
-		if (buf_append(out, obuf, sizeof(obuf) - oleft) < 0)
-			ret = -1;
-		else if (r == (size_t)-1 && errno != E2BIG)
-			ret = -1; /* invalid or truncated input */
-	}
-	iconv_close(cd);
-	return ret;
 }
 
 /* Try an encoded-word at p: =?charset[*lang]?B|Q?text?= ; returns its length
@@ -113,7 +77,8 @@ static size_t encoded_word(const char *p, size_t len, struct buf *out)
 		r = decode_b(text, (size_t)(stop - text), &raw);
 	size_t before = out->len;
 	if (r == 0)
-		r = to_utf8(charset, raw.data != NULL ? raw.data : "", raw.len, out);
+		r = mime_charset_convert(charset, raw.data != NULL ? raw.data : "", raw.len, true,
+		                         out);
 	buf_free(&raw);
 	if (r < 0) {
 		out->len = before; /* keep the word as written */
