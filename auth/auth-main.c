@@ -1,5 +1,5 @@
 /* auth-main.c: loft-auth's entry point. As a daemon (`loft-auth -c CONF`,
- * spawned by loft-master per lib/service.h) it loads the config, drops
+ * spawned by loft-master per lib/core/service.h) it loads the config, drops
  * privileges, starts the PAM worker pool and serves the auth sockets; as
  * `loft-auth pw [-s SCHEME] [-p PASSWORD]` it prints a password hash. */
 #include <errno.h>

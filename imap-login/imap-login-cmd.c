@@ -1,5 +1,5 @@
 /* imap-login-cmd.c: IMAP before login (RFC 3501/9051, 2595/8314 STARTTLS,
- * 4959 SASL-IR, 2971 ID) with Dovecot's reply texts, over lib/imap-parse.h.
+ * 4959 SASL-IR, 2971 ID) with Dovecot's reply texts, over lib/parse/imap-parse.h.
  * A successful LOGIN/AUTHENTICATE is not answered here: the handoff carries
  * its tag and the IMAP session in mailstore answers it (docs/imap-login.md). */
 #include <stdio.h>

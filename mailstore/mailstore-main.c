@@ -1,4 +1,4 @@
-/* mailstore-main.c: loft-mailstore, spawned by loft-master (lib/service.h)
+/* mailstore-main.c: loft-mailstore, spawned by loft-master (lib/core/service.h)
  * with the listeners `handoff`, `lmtp-local` and (with lmtp on) `lmtp`. It
  * stays root: the dispatcher forks per-user workers for handed-off sessions
  * and the LMTP server forks per-connection delivery children. */

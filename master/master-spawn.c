@@ -1,4 +1,4 @@
-/* master-spawn.c: starting one child of a service per lib/service.h -- fd 0
+/* master-spawn.c: starting one child of a service per lib/core/service.h -- fd 0
  * /dev/null, fds 1-2 a log pipe, its listeners from fd 3 on, LOFT_* in the
  * environment -- and reading every child's log pipe into the master's log,
  * line by line (bounded), flushing a partial last line at EOF. */

@@ -1,6 +1,6 @@
 /* pop3-login-cmd.c: POP3 before login (RFC 1939, 2449 CAPA, 2595 STLS, 5034
  * SASL, 3206 response codes) with Dovecot's reply texts: a command table of
- * CAPA, STLS, USER, PASS, AUTH and QUIT over lib/pop3-parse.h. The final
+ * CAPA, STLS, USER, PASS, AUTH and QUIT over lib/parse/pop3-parse.h. The final
  * `+OK Logged in.` is not sent here: the POP3 session in mailstore sends it
  * once the maildrop is open (docs/pop3.md, docs/login.md). */
 #include <stdlib.h>

@@ -1,5 +1,5 @@
 /* fuzz-dns-mx.c: libFuzzer target for loft-relay's DNS answer parser
- * (smtpd/relay-mxparse.c). The first byte picks the question type (MX, A or
+ * (smtpd/relay/relay-mxparse.c). The first byte picks the question type (MX, A or
  * AAAA) for the name "example.org"; the rest is the response. Every parsed
  * name must be a short, printable, dot-free-label string. */
 #include <stddef.h>

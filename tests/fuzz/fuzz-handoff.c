@@ -1,4 +1,4 @@
-/* fuzz-handoff.c: libFuzzer target for handoff_decode (lib/handoff.c), the
+/* fuzz-handoff.c: libFuzzer target for handoff_decode (lib/ipc/handoff.c), the
  * parser mailstore's root dispatcher runs on every SESSION line a login
  * daemon sends. Whatever decodes must re-encode and decode to the same. */
 #include <stdint.h>

@@ -1,5 +1,5 @@
 /* fuzz-netmask.c: libFuzzer target for the mynetworks entry parser
- * (lib/netmask.c). An accepted entry must have a sane family and prefix and
+ * (lib/core/netmask.c). An accepted entry must have a sane family and prefix and
  * must match its own network address. */
 #include <stdint.h>
 #include <stdlib.h>

@@ -1,5 +1,5 @@
 /* fuzz-queue-proto.c: libFuzzer target for the QUEUE protocol parser
- * (smtpd/qmgr-proto.c). The input is split at LF; each line is decoded with
+ * (smtpd/qmgr/qmgr-proto.c). The input is split at LF; each line is decoded with
  * wire_decode and parsed. Accepted commands must respect the limits the
  * spool relies on: addresses and texts that queue_text_ok accepts, BODY at
  * most QPROTO_BODY_MAX bytes, ids that queue_id_valid accepts. */

@@ -1,5 +1,5 @@
 /* fuzz-queue-record.c: libFuzzer target for the spool record decoders
- * (smtpd/queue-record.c). The first byte picks spool file or state file.
+ * (smtpd/spool/queue-record.c). The first byte picks spool file or state file.
  * Any input must be refused cleanly or decode; a decoded input must encode
  * back to exactly the same bytes (the decoders accept only the canonical
  * form), with envelope text free of CR, LF and NUL. */

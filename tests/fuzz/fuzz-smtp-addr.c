@@ -1,5 +1,5 @@
 /* fuzz-smtp-addr.c: libFuzzer target for the strict RFC 5321 address parser
- * (lib/smtp-parse.c). An accepted path must normalise to fields within the
+ * (lib/parse/smtp-parse.c). An accepted path must normalise to fields within the
  * RFC limits with no control bytes, and its written-back form must parse
  * again to the very same address (normalisation is stable). */
 #include <stdint.h>

@@ -1,8 +1,8 @@
 /* fuzz-smtp-cmd.c: libFuzzer target for the SMTP/LMTP command parser
- * (lib/smtp-parse.c) and LMTP's DATA decoder (mailstore/lmtp-data.c). The
+ * (lib/parse/smtp-parse.c) and LMTP's DATA decoder (mailstore/lmtp/lmtp-data.c). The
  * input is parsed as one command line (MAIL/RCPT arguments too) and fed to
  * the DATA decoder whole and byte by byte, which must agree; MAIL arguments
- * also go through LMTP's X-LOFT-QID extraction (mailstore/lmtp-dedup.c). */
+ * also go through LMTP's X-LOFT-QID extraction (mailstore/lmtp/lmtp-dedup.c). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,5 +1,5 @@
 /* fuzz-smtp-reply.c: libFuzzer target for loft-relay's SMTP reply parser
- * (smtpd/relay-reply.c): any bytes, parsed reply after reply as the client
+ * (smtpd/relay/relay-reply.c): any bytes, parsed reply after reply as the client
  * does; the text must stay one NUL-terminated line. */
 #include <stddef.h>
 #include <stdint.h>

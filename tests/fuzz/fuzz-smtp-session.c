@@ -1,5 +1,5 @@
 /* fuzz-smtp-session.c: libFuzzer target for the smtpd session state machine
- * (smtpd/smtp-session.c) with accepting fake callbacks. The input is cut into
+ * (smtpd/session/smtp-session.c) with accepting fake callbacks. The input is cut into
  * chunks; AUTH and STARTTLS are answered between chunks. The output must
  * always be well-formed reply lines ("NNN " or "NNN-" ... CRLF, no control
  * bytes), and the queue calls must pair up (begin -> commit or abort). */

@@ -615,7 +615,7 @@ _WIRE_UNESC = {b"t": b"\t", b"n": b"\n", b"r": b"\r", b"0": b"\0", b"\\": b"\\"}
 
 
 def wire_line(*fields):
-    """One lib/wire.h line: fields (str or bytes) escaped, TAB-joined, LF."""
+    """One lib/core/wire.h line: fields (str or bytes) escaped, TAB-joined, LF."""
     out = []
     for f in fields:
         if isinstance(f, str):

@@ -23,7 +23,7 @@ UNESCAPE = {"t": "\t", "n": "\n", "r": "\r", "0": "\0", "\\": "\\"}
 
 
 def wire_escape(s):
-    """One lib/wire.h field, escaped."""
+    """One lib/core/wire.h field, escaped."""
     for raw, esc in (("\\", "\\\\"), ("\t", "\\t"), ("\n", "\\n"), ("\r", "\\r"),
                      ("\0", "\\0")):
         s = s.replace(raw, esc)
@@ -31,7 +31,7 @@ def wire_escape(s):
 
 
 def wire_fields(line):
-    """Split and unescape one lib/wire.h line (without its LF)."""
+    """Split and unescape one lib/core/wire.h line (without its LF)."""
     out = []
     for raw in line.split("\t"):
         s, i = "", 0

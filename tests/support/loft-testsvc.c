@@ -1,5 +1,5 @@
 /* loft-testsvc: a generic daemon for the master's integration tests. It obeys
- * the lib/service.h contract (listeners from LOFT_LISTEN_FDS, log lines on
+ * the lib/core/service.h contract (listeners from LOFT_LISTEN_FDS, log lines on
  * stderr, SIGTERM = stop now, SIGQUIT = drain), greets every connection with
  * its service, protocol, pid and generation, and echoes each line back. */
 #include <errno.h>
