@@ -7,8 +7,12 @@ set -eu
 
 BUILD="build-essential cmake pkg-config libssl-dev libcap-dev libpam0g-dev
 libcmocka-dev libevent-dev libcrypt-dev openssl python3 passwd procps"
-TEST="clang libclang-rt-14-dev libpam-wrapper util-linux iproute2 swaks curl
-valgrind libcap2-bin fetchmail isync"
+# Packages are installed without their Recommends, so each test tool's
+# runtime needs are named here: swaks does STARTTLS only with Net::SSLeay
+# (libnet-ssleay-perl) and IPv6 with IO::Socket::INET6.
+TEST="clang libclang-rt-14-dev libpam-wrapper util-linux iproute2 swaks
+libnet-ssleay-perl libio-socket-inet6-perl curl valgrind libcap2-bin fetchmail
+isync ca-certificates"
 
 want=$BUILD
 [ "${1:-run}" = test ] && want="$BUILD $TEST"
