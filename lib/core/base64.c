@@ -3,8 +3,10 @@
  * accepted spelling (SASL peers cannot smuggle data in padding bits). */
 #include "base64.h"
 
-static const char b64_alphabet[] =
+const char base64_std_alphabet[65] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+const char base64_imap_alphabet[65] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+,";
 
 int base64_encode(struct buf *out, const void *p, size_t len)
 {
@@ -17,9 +19,10 @@ int base64_encode(struct buf *out, const void *p, size_t len)
 			v |= (unsigned)s[i + 1] << 8;
 		if (n > 2)
 			v |= s[i + 2];
-		char q[4] = {b64_alphabet[(v >> 18) & 63], b64_alphabet[(v >> 12) & 63],
-		             n > 1 ? b64_alphabet[(v >> 6) & 63] : '=',
-		             n > 2 ? b64_alphabet[v & 63] : '='};
+		char q[4] = {base64_std_alphabet[(v >> 18) & 63],
+		             base64_std_alphabet[(v >> 12) & 63],
+		             n > 1 ? base64_std_alphabet[(v >> 6) & 63] : '=',
+		             n > 2 ? base64_std_alphabet[v & 63] : '='};
 		if (buf_append(out, q, 4) < 0) {
 			out->len = start;
 			if (out->data != NULL)
@@ -30,19 +33,25 @@ int base64_encode(struct buf *out, const void *p, size_t len)
 	return 0;
 }
 
-int base64_value(unsigned char c)
+int base64_value_in(const char alphabet[65], unsigned char c)
 {
+	/* Every alphabet in use shares its first 62 characters. */
 	if (c >= 'A' && c <= 'Z')
 		return c - 'A';
 	if (c >= 'a' && c <= 'z')
 		return c - 'a' + 26;
 	if (c >= '0' && c <= '9')
 		return c - '0' + 52;
-	if (c == '+')
+	if (c == (unsigned char)alphabet[62])
 		return 62;
-	if (c == '/')
+	if (c == (unsigned char)alphabet[63])
 		return 63;
 	return -1;
+}
+
+int base64_value(unsigned char c)
+{
+	return base64_value_in(base64_std_alphabet, c);
 }
 
 int base64_decode(const char *p, size_t len, unsigned char *out, size_t *outlen_r)

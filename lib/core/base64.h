@@ -11,7 +11,15 @@
 /* Bytes needed to decode len characters (an upper bound). */
 #define BASE64_DECODED_MAX(len) (((len) / 4) * 3)
 
-/* 0..63 for a byte of the standard alphabet, else -1 (also for '='). */
+/* The alphabets: RFC 4648's standard one, and modified UTF-7's of IMAP
+ * mailbox names (RFC 3501 section 5.1.3: ',' for '/'). They differ only in
+ * their last two characters. */
+extern const char base64_std_alphabet[65];
+extern const char base64_imap_alphabet[65];
+
+/* 0..63 for a byte of the given alphabet, else -1 (also for '='). */
+int base64_value_in(const char alphabet[65], unsigned char c);
+/* The same for the standard alphabet. */
 int base64_value(unsigned char c);
 
 /* Append the encoding of p[0..len) to out. 0 or -1 (buffer max). */

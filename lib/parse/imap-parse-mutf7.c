@@ -3,24 +3,9 @@
  * folder has one wire name, and the case-insensitive INBOX test. */
 #include "imap-parse.h"
 
+#include "base64.h"
+
 #include <strings.h>
-
-static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+,";
-
-static int b64_value(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == ',')
-		return 63;
-	return -1;
-}
 
 static int put_utf8(struct buf *out, uint32_t cp)
 {
@@ -54,7 +39,7 @@ static int decode_run(const char *p, size_t len, size_t *i, struct buf *out)
 	uint32_t bits = 0, hi = 0;
 	unsigned nbits = 0, units = 0;
 	for (; *i < len && p[*i] != '-'; (*i)++) {
-		int v = b64_value((unsigned char)p[*i]);
+		int v = base64_value_in(base64_imap_alphabet, (unsigned char)p[*i]);
 		if (v < 0)
 			return -1;
 		bits = (bits << 6) | (uint32_t)v;
@@ -152,7 +137,7 @@ static int put_bits(struct buf *out, uint32_t *bits, unsigned *nbits, uint32_t u
 	*nbits += 16;
 	while (*nbits >= 6) {
 		*nbits -= 6;
-		if (buf_append(out, &b64[(*bits >> *nbits) & 0x3f], 1) < 0)
+		if (buf_append(out, &base64_imap_alphabet[(*bits >> *nbits) & 0x3f], 1) < 0)
 			return -1;
 	}
 	*bits &= (1u << *nbits) - 1;
@@ -190,7 +175,8 @@ int imap_utf8_to_mutf7(const char *p, size_t len, struct buf *out)
 			if (r < 0)
 				return -1;
 		}
-		if (nbits > 0 && buf_append(out, &b64[(bits << (6 - nbits)) & 0x3f], 1) < 0)
+		if (nbits > 0 &&
+		    buf_append(out, &base64_imap_alphabet[(bits << (6 - nbits)) & 0x3f], 1) < 0)
 			return -1;
 		if (buf_append(out, "-", 1) < 0)
 			return -1;
