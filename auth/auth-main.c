@@ -22,6 +22,7 @@
 #include "evloop.h"
 #include "log.h"
 #include "privdrop.h"
+#include "sandbox.h"
 #include "service.h"
 
 /* Everything the daemon holds, in one place. */
@@ -185,6 +186,11 @@ static int setup(struct auth_main *m, const char *conf)
 	}
 	if (drop_privileges(&m->set, err, sizeof(err)) < 0) {
 		log_error(&m->lg, "dropping privileges: %s", err);
+		return -1;
+	}
+	const char *se = NULL;
+	if (sandbox_enter(sandbox_kind_for(m->cfg, SANDBOX_AUTH), "auth", STDERR_FILENO, &se) < 0) {
+		log_error(&m->lg, "%s", se);
 		return -1;
 	}
 	m->base = evloop_new(err, sizeof(err));

@@ -102,6 +102,7 @@ static int lookup_self(struct deliver_ctx *c)
 	c->u.home = strdup(pw->pw_dir);
 	c->u.uid = pw->pw_uid;
 	c->u.gid = pw->pw_gid;
+	c->u.seccomp = config_bool(c->cfg, "seccomp");
 	c->u.maildir = lmtp_maildir_path(config_str(c->cfg, "mail_location"), true, pw->pw_name,
 	                                 pw->pw_dir, &err);
 	if (c->u.maildir == NULL) {

@@ -18,6 +18,7 @@
 #include "config.h"
 #include "log.h"
 #include "privdrop.h"
+#include "sandbox.h"
 #include "wire.h"
 
 #define WORKER_AUTH_TIMEOUT_MS 5000
@@ -195,6 +196,13 @@ void worker_main(const struct worker_job *job)
 		log_msg(job->log, LOG_ERR, req->session, "dropping privileges to %s: %s",
 		        u.rep.user, err);
 		worker_report(job->report_fd, "FAIL", "cannot drop privileges");
+		_exit(1);
+	}
+	const char *se = NULL;
+	if (sandbox_enter(sandbox_kind_for(job->cfg, SANDBOX_MAILBOX), "mailstore", STDERR_FILENO,
+	                  &se) < 0) {
+		log_msg(job->log, LOG_ERR, req->session, "%s", se);
+		worker_report(job->report_fd, "FAIL", "cannot confine the session");
 		_exit(1);
 	}
 	if (worker_mkdirs(u.maildir) < 0) {

@@ -209,6 +209,8 @@ const struct cfg_key cfg_schema[] = {
 	 "longest back-off before restarting a crashed child", NULL},
 	{"shutdown_timeout", CFG_TIME, "10s",
 	 "how long to wait for children before SIGKILL", NULL},
+	{"seccomp", CFG_BOOL, "yes",
+	 "confine every unprivileged process to its system-call allow-list", NULL},
 	/* TLS */
 	{"ssl", CFG_STRING, "yes",
 	 "yes, no, or required (plaintext logins refused)", check_ssl},

@@ -17,6 +17,7 @@
 #include "evloop.h"
 #include "login-private.h"
 #include "privdrop.h"
+#include "sandbox.h"
 #include "tls.h"
 #include "service.h"
 
@@ -137,6 +138,12 @@ static int login_drop(struct login_ctx *ctx, char *err, size_t errlen)
 	if (privdrop_apply(&spec, err, errlen) < 0)
 		return -1;
 	ctx->chrooted = root;
+	const char *e = NULL;
+	if (sandbox_enter(sandbox_kind_for(ctx->cfg, SANDBOX_LOGIN), ctx->proto->name,
+	                  STDERR_FILENO, &e) < 0) {
+		snprintf(err, errlen, "%s", e);
+		return -1;
+	}
 	return 0;
 }
 

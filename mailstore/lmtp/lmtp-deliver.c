@@ -24,6 +24,7 @@
 #include "log.h"
 #include "maildir.h"
 #include "privdrop.h"
+#include "sandbox.h"
 
 #define CHILD_OK      0
 #define CHILD_TMPFAIL 75
@@ -173,6 +174,12 @@ static void deliver_child(int spool_fd, const char *qid, const char *sender, con
 				log_error(log, "delivery to %s: privilege drop: %s", rcpt, err);
 			_exit(CHILD_TMPFAIL);
 		}
+	}
+	if (sandbox_enter(u->seccomp ? SANDBOX_MAILBOX : SANDBOX_NONE, "lmtp", STDERR_FILENO, &e) <
+	    0) {
+		if (log)
+			log_error(log, "delivery to %s: %s", rcpt, e);
+		_exit(CHILD_TMPFAIL);
 	}
 	struct maildir_store st;
 	struct maildir_delivery d;

@@ -73,6 +73,7 @@ static enum lmtp_lookup_result fill_user(struct lmtp_auth_lookup *al,
 	memset(u, 0, sizeof(*u));
 	u->uid = rep->uid;
 	u->gid = rep->gid;
+	u->seccomp = config_bool(al->cfg, "seccomp");
 	u->user = strdup(rep->user ? rep->user : "");
 	u->home = strdup(rep->home ? rep->home : "");
 	if (u->user && u->home)

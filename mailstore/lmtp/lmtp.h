@@ -44,6 +44,7 @@ struct lmtp_user {
 	gid_t gid;
 	char *home;
 	char *maildir; /* absolute Maildir root, "maildir:" stripped */
+	bool seccomp;  /* confine the delivery child (loft.conf seccomp) */
 };
 
 enum lmtp_lookup_result {

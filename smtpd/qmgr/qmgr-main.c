@@ -17,6 +17,7 @@
 
 #include "evloop.h"
 #include "privdrop.h"
+#include "sandbox.h"
 #include "qmgr.h"
 #include "service.h"
 
@@ -116,7 +117,15 @@ static int drop_privileges(struct qmgr *q, char *err, size_t errlen)
 		                  errlen) < 0)
 			return -1;
 	}
-	return privdrop_apply(&spec, err, errlen);
+	if (privdrop_apply(&spec, err, errlen) < 0)
+		return -1;
+	const char *e = NULL;
+	if (sandbox_enter(sandbox_kind_for(q->cfg, SANDBOX_QUEUE), "queue", STDERR_FILENO, &e) <
+	    0) {
+		snprintf(err, errlen, "%s", e);
+		return -1;
+	}
+	return 0;
 }
 
 static void on_term(evutil_socket_t sig, short what, void *arg)

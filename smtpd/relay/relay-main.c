@@ -19,6 +19,7 @@
 #include "evloop.h"
 #include "log.h"
 #include "privdrop.h"
+#include "sandbox.h"
 #include "relay.h"
 #include "service.h"
 #include "tls.h"
@@ -99,6 +100,12 @@ static int drop_privileges(struct relay_main *m)
 	}
 	if (privdrop_apply(&spec, err, sizeof(err)) < 0) {
 		log_error(&m->lg, "privilege drop: %s", err);
+		return -1;
+	}
+	const char *e = NULL;
+	if (sandbox_enter(sandbox_kind_for(m->cfg, SANDBOX_RELAY), "relay", STDERR_FILENO, &e) <
+	    0) {
+		log_error(&m->lg, "%s", e);
 		return -1;
 	}
 	return 0;

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "privdrop.h"
+#include "sandbox.h"
 #include "smtpd-private.h"
 #include "service.h"
 
@@ -26,6 +27,12 @@ static int smtpd_drop(struct smtpd_ctx *ctx, char *err, size_t errlen)
 	if (privdrop_apply(&spec, err, errlen) < 0)
 		return -1;
 	ctx->chrooted = root;
+	const char *e = NULL;
+	if (sandbox_enter(sandbox_kind_for(ctx->cfg, SANDBOX_SMTPD), "smtpd", STDERR_FILENO, &e) <
+	    0) {
+		snprintf(err, errlen, "%s", e);
+		return -1;
+	}
 	return 0;
 }
 
