@@ -252,6 +252,21 @@ static void save_state(struct qmgr_sched *s, struct qmgr_entry *e)
 		qmgr_fatal(s->q, "saving recipient state", err);
 }
 
+/* The whole spool file of loaded e, checked: 0, or -1 when it is damaged
+ * or gone; then it is moved to corrupt/ (if still there) and e is marked
+ * deleted, so nothing of it is delivered and finalize drops it. */
+static int entry_body(struct qmgr_sched *s, struct qmgr_entry *e)
+{
+	const char *err;
+	if (queue_store_load_body(&s->q->qs, &e->m, e->dir, &err) == 0)
+		return 0;
+	log_error(&s->q->lg, "%s: %s; moved to corrupt/", e->id, err);
+	if (queue_store_move(&s->q->qs, e->id, e->dir, QUEUE_DIR_CORRUPT, &err) < 0)
+		log_error(&s->q->lg, "%s: %s", e->id, err);
+	e->deleted = true;
+	return -1;
+}
+
 /* -- finishing an attempt ------------------------------------------- */
 
 /* Send the DSN for e's owed bounces; then they count as bounced. */
@@ -274,7 +289,13 @@ static void settle_bounces(struct qmgr_sched *s, struct qmgr_entry *e, bool *dsn
 			b[k++] = (struct qmgr_bounce_rcpt){e->m.rcpts[i].addr, e->bounce[i].status,
 			                                   e->m.rcpts[i].error, NULL};
 		}
+		/* The DSN quotes the header section: the body must be read. */
+		if (entry_body(s, e) < 0) {
+			free(b);
+			return;
+		}
 		int rc = b != NULL ? qmgr_bounce_send(s->q, &e->m, b, n, e->expired, dsn_id) : -1;
+		queue_msg_drop_body(&e->m);
 		free(b);
 		if (rc < 0) {
 			/* Nothing saved as bounced: the recipients come round again. */
@@ -298,11 +319,12 @@ static void finalize(struct qmgr_sched *s, struct qmgr_entry *e)
 	const char *err;
 	bool dsn_failed = false;
 	int64_t now = now_s();
+	if (!e->deleted)
+		settle_bounces(s, e, &dsn_failed);
 	if (e->deleted) {
 		entry_remove(s, e);
 		return;
 	}
-	settle_bounces(s, e, &dsn_failed);
 	int64_t due = INT64_MAX;
 	for (size_t i = 0; i < e->m.nrcpt; i++) {
 		const struct queue_rcpt *r = &e->m.rcpts[i];
@@ -412,12 +434,20 @@ static void launch(struct qmgr_sched *s, struct qmgr_job *j)
 		if (!j->local && ok) {
 			j->msgs[k].fd = queue_store_open_msg(&s->q->qs, e->id, &err);
 			ok = j->msgs[k].fd >= 0;
+			if (!ok)
+				log_error(&s->q->lg, "%s", err);
 		}
 	}
+	/* The LMTP child sends the body from memory: read and check it now
+	 * (the relay checks the file it is handed itself). */
+	if (j->local && entry_body(s, j->msgs[0].msg) < 0)
+		ok = false;
 	dest_adjust(s, j, +1);
-	if (!ok)
-		log_error(&s->q->lg, "%s", err);
-	if (ok && qmgr_job_launch(s->q, j, msgs, job_result, job_done, s) == 0) {
+	int rc = ok ? qmgr_job_launch(s->q, j, msgs, job_result, job_done, s) : -1;
+	/* The child has its own copy now. */
+	if (j->local)
+		queue_msg_drop_body(&((struct qmgr_entry *)j->msgs[0].msg)->m);
+	if (rc == 0) {
 		j->started = now_s();
 		j->next = s->running;
 		s->running = j;
