@@ -6,7 +6,8 @@
 set -eu
 
 BUILD="build-essential cmake pkg-config libssl-dev libcap-dev libpam0g-dev
-libcmocka-dev libevent-dev libseccomp-dev libcrypt-dev openssl python3 passwd procps"
+libcmocka-dev libevent-dev libseccomp-dev libcrypt-dev zlib1g-dev openssl python3
+passwd procps"
 # Packages are installed without their Recommends, so each test tool's
 # runtime needs are named here: swaks does STARTTLS only with Net::SSLeay
 # (libnet-ssleay-perl) and IPv6 with IO::Socket::INET6.

@@ -1,6 +1,9 @@
 /* qmgr-sched.c: the scheduler of loft-queue. It knows every message in
- * active/, deferred/ and hold/ (id, folder, when it is next due) and, when
- * one is due, loads it with its recipient states, routes the recipients
+ * active/, deferred/ and hold/ (id, folder, when it is next due: an id hash
+ * table and a due-time heap, qmgr-index.c) and, when one is due, loads it
+ * with its recipient states (once: the envelope stays cached, up to
+ * QMGR_CACHE_MAX of them, since only this process changes it), routes the
+ * recipients
  * that are due into delivery jobs (qmgr-route.c) within the
  * per-destination concurrency, runs them (qmgr-job.c) and records the
  * results: state saved after each job, before the next attempt (docs/
@@ -8,55 +11,27 @@
  * queue_lifetime; permanent failures and expiries bounced (qmgr-bounce.c),
  * saved as bounced only once the DSN is in the spool. A message with
  * deferred recipients waits in deferred/; finished ones are deleted. One
- * timer, armed for the earliest due message; job completion re-runs. */
+ * timer, armed for the earliest due message. A message due while its
+ * destination has no free slot waits in that destination's list and is
+ * handed back when one of its jobs ends, so a backlog for one destination
+ * is never walked on behalf of another (docs/queue.md, "Scheduling"). */
 #include "qmgr.h"
 
 #include <errno.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
 #include <time.h>
 
+#include "qmgr-entry.h"
 #include "queue-open.h"
 
-struct bounce_owed {
-	bool owed;
-	char status[16];
-};
-
-struct qmgr_entry {
-	struct qmgr_entry *prev, *next;
-	char id[QUEUE_ID_LEN + 1];
-	enum queue_dir dir;
-	int64_t due;    /* unix seconds; 0 = now; INT64_MAX = never (unloadable) */
-	bool flush;     /* FLUSH/RELEASE: deferred recipients are due now */
-	bool loaded;    /* m holds the message: an attempt is in progress */
-	bool deleted;   /* DELETE while jobs were running */
-	bool expired;   /* a bounce owed is an expiry */
-	unsigned njobs; /* jobs of this attempt still running */
-	uint64_t tried; /* the scheduler run that last looked at it */
-	struct queue_msg m;
-	struct bounce_owed *bounce; /* per recipient, while loaded */
-};
-
-struct dest_count {
-	struct dest_count *next;
-	bool local;
-	char domain[SMTP_DOMAIN_MAX + 1];
-	unsigned running;
-};
-
-struct qmgr_sched {
-	struct qmgr *q;
-	struct qmgr_entry *head, *tail;
-	struct qmgr_job *running;
-	struct dest_count *dests;
-	struct event *timer;
-	uint64_t runs; /* scheduler runs so far */
-	bool draining;
-};
+/* Messages one scheduler run takes up before it yields to the event loop
+ * (and so to smtpd committing mail), e.g. while learning a large spool. */
+#define QMGR_RUN_MAX 500
 
 static void sched_run(evutil_socket_t fd, short what, void *arg);
 
@@ -86,96 +61,6 @@ struct qmgr_sched *qmgr_sched_new(struct qmgr *q)
 	return s;
 }
 
-/* -- entries -------------------------------------------------------- */
-
-static struct qmgr_entry *entry_find(struct qmgr_sched *s, const char *id)
-{
-	for (struct qmgr_entry *e = s->head; e != NULL; e = e->next) {
-		if (strcmp(e->id, id) == 0)
-			return e;
-	}
-	return NULL;
-}
-
-static struct qmgr_entry *entry_add(struct qmgr_sched *s, const char *id, enum queue_dir d)
-{
-	struct qmgr_entry *e = entry_find(s, id);
-	if (e != NULL)
-		return e;
-	e = calloc(1, sizeof(*e));
-	if (e == NULL) {
-		log_error(&s->q->lg, "%s: out of memory", id);
-		return NULL;
-	}
-	memcpy(e->id, id, QUEUE_ID_LEN);
-	e->dir = d;
-	e->prev = s->tail;
-	if (s->tail != NULL)
-		s->tail->next = e;
-	else
-		s->head = e;
-	s->tail = e;
-	return e;
-}
-
-static void entry_unload(struct qmgr_entry *e)
-{
-	if (e->loaded)
-		queue_msg_free(&e->m);
-	free(e->bounce);
-	e->bounce = NULL;
-	e->loaded = false;
-	e->expired = false;
-}
-
-static void entry_remove(struct qmgr_sched *s, struct qmgr_entry *e)
-{
-	entry_unload(e);
-	if (e->prev != NULL)
-		e->prev->next = e->next;
-	else
-		s->head = e->next;
-	if (e->next != NULL)
-		e->next->prev = e->prev;
-	else
-		s->tail = e->prev;
-	free(e);
-}
-
-/* -- destinations' running job counts ------------------------------- */
-
-static struct dest_count *dest_get(struct qmgr_sched *s, bool local, const char *domain,
-                                   bool create)
-{
-	for (struct dest_count *d = s->dests; d != NULL; d = d->next) {
-		if (d->local == local && strcmp(d->domain, domain) == 0)
-			return d;
-	}
-	if (!create)
-		return NULL;
-	struct dest_count *d = calloc(1, sizeof(*d));
-	if (d == NULL)
-		return NULL;
-	d->local = local;
-	snprintf(d->domain, sizeof(d->domain), "%s", domain);
-	d->next = s->dests;
-	s->dests = d;
-	return d;
-}
-
-static unsigned dest_running(struct qmgr_sched *s, const struct qmgr_dest *dst)
-{
-	struct dest_count *d = dest_get(s, dst->local, dst->domain, false);
-	return d != NULL ? d->running : 0;
-}
-
-static void dest_adjust(struct qmgr_sched *s, const struct qmgr_job *j, int delta)
-{
-	struct dest_count *d = dest_get(s, j->local, j->domain, true);
-	if (d != NULL)
-		d->running = (unsigned)((int)d->running + delta);
-}
-
 /* -- recording results ---------------------------------------------- */
 
 static void set_error(struct queue_rcpt *r, const char *text)
@@ -192,7 +77,7 @@ static void set_error(struct queue_rcpt *r, const char *text)
 static void log_rcpt(struct qmgr_sched *s, const struct qmgr_entry *e, const struct queue_rcpt *r,
                      const char *relay, const char *status, const char *text)
 {
-	log_info(&s->q->lg, "%s: to=<%s>, relay=%s, delay=%lld, status=%s (%s)", e->id, r->addr,
+	log_info(&s->q->lg, "%s: to=<%s>, relay=%s, delay=%lld, status=%s (%s)", e->ix.id, r->addr,
 	         relay, (long long)(now_s() - e->m.arrival), status, text);
 }
 
@@ -252,6 +137,21 @@ static void save_state(struct qmgr_sched *s, struct qmgr_entry *e)
 		qmgr_fatal(s->q, "saving recipient state", err);
 }
 
+/* The whole spool file of loaded e, checked: 0, or -1 when it is damaged
+ * or gone; then it is moved to corrupt/ (if still there) and e is marked
+ * deleted, so nothing of it is delivered and finalize drops it. */
+static int entry_body(struct qmgr_sched *s, struct qmgr_entry *e)
+{
+	const char *err;
+	if (queue_store_load_body(&s->q->qs, &e->m, e->dir, &err) == 0)
+		return 0;
+	log_error(&s->q->lg, "%s: %s; moved to corrupt/", e->ix.id, err);
+	if (queue_store_move(&s->q->qs, e->ix.id, e->dir, QUEUE_DIR_CORRUPT, &err) < 0)
+		log_error(&s->q->lg, "%s: %s", e->ix.id, err);
+	e->deleted = true;
+	return -1;
+}
+
 /* -- finishing an attempt ------------------------------------------- */
 
 /* Send the DSN for e's owed bounces; then they count as bounced. */
@@ -263,7 +163,7 @@ static void settle_bounces(struct qmgr_sched *s, struct qmgr_entry *e, bool *dsn
 	if (n == 0)
 		return;
 	if (e->m.sender[0] == '\0') {
-		log_info(&s->q->lg, "%s: discarding double bounce", e->id);
+		log_info(&s->q->lg, "%s: discarding double bounce", e->ix.id);
 	} else {
 		struct qmgr_bounce_rcpt *b = calloc(n, sizeof(*b));
 		char dsn_id[QUEUE_ID_LEN + 1];
@@ -274,14 +174,20 @@ static void settle_bounces(struct qmgr_sched *s, struct qmgr_entry *e, bool *dsn
 			b[k++] = (struct qmgr_bounce_rcpt){e->m.rcpts[i].addr, e->bounce[i].status,
 			                                   e->m.rcpts[i].error, NULL};
 		}
+		/* The DSN quotes the header section: the body must be read. */
+		if (entry_body(s, e) < 0) {
+			free(b);
+			return;
+		}
 		int rc = b != NULL ? qmgr_bounce_send(s->q, &e->m, b, n, e->expired, dsn_id) : -1;
+		queue_msg_drop_body(&e->m);
 		free(b);
 		if (rc < 0) {
 			/* Nothing saved as bounced: the recipients come round again. */
 			*dsn_failed = true;
 			return;
 		}
-		log_info(&s->q->lg, "%s: sender non-delivery notification: %s", e->id, dsn_id);
+		log_info(&s->q->lg, "%s: sender non-delivery notification: %s", e->ix.id, dsn_id);
 		qmgr_sched_add(s, dsn_id);
 	}
 	for (size_t i = 0; i < e->m.nrcpt; i++) {
@@ -298,11 +204,13 @@ static void finalize(struct qmgr_sched *s, struct qmgr_entry *e)
 	const char *err;
 	bool dsn_failed = false;
 	int64_t now = now_s();
+	if (!e->deleted)
+		settle_bounces(s, e, &dsn_failed);
 	if (e->deleted) {
-		entry_remove(s, e);
+		qmgr_entry_remove(s, e);
+		kick(s);
 		return;
 	}
-	settle_bounces(s, e, &dsn_failed);
 	int64_t due = INT64_MAX;
 	for (size_t i = 0; i < e->m.nrcpt; i++) {
 		const struct queue_rcpt *r = &e->m.rcpts[i];
@@ -312,11 +220,11 @@ static void finalize(struct qmgr_sched *s, struct qmgr_entry *e)
 			due = r->next_attempt;
 	}
 	if (due == INT64_MAX) {
-		if (queue_store_delete(&s->q->qs, e->id, &err) < 0)
-			log_error(&s->q->lg, "%s: %s", e->id, err);
+		if (queue_store_delete(&s->q->qs, e->ix.id, &err) < 0)
+			log_error(&s->q->lg, "%s: %s", e->ix.id, err);
 		else
-			log_info(&s->q->lg, "%s: removed", e->id);
-		entry_remove(s, e);
+			log_info(&s->q->lg, "%s: removed", e->ix.id);
+		qmgr_entry_remove(s, e);
 		kick(s);
 		return;
 	}
@@ -325,15 +233,15 @@ static void finalize(struct qmgr_sched *s, struct qmgr_entry *e)
 		    now + qmgr_backoff(s->q->set.retry_min_ms, s->q->set.retry_max_ms, 1);
 		due = due < later ? later : due;
 	}
-	e->due = due;
 	if (due > now && e->dir == QUEUE_DIR_ACTIVE) {
-		if (queue_store_move(&s->q->qs, e->id, QUEUE_DIR_ACTIVE, QUEUE_DIR_DEFERRED, &err) <
-		    0)
-			log_error(&s->q->lg, "%s: %s", e->id, err);
+		if (queue_store_move(&s->q->qs, e->ix.id, QUEUE_DIR_ACTIVE, QUEUE_DIR_DEFERRED,
+		                     &err) < 0)
+			log_error(&s->q->lg, "%s: %s", e->ix.id, err);
 		else
 			e->dir = QUEUE_DIR_DEFERRED;
 	}
-	entry_unload(e);
+	qmgr_entry_unload(s, e);
+	qmgr_entry_idle(s, e, due);
 	kick(s);
 }
 
@@ -358,11 +266,11 @@ static void job_result(void *arg, struct qmgr_job *j, size_t k, size_t i, enum q
 	const char *err;
 	if (!all_done) {
 		save_state(s, e);
-	} else if (queue_store_delete(&s->q->qs, e->id, &err) < 0) {
-		log_error(&s->q->lg, "%s: %s", e->id, err);
+	} else if (queue_store_delete(&s->q->qs, e->ix.id, &err) < 0) {
+		log_error(&s->q->lg, "%s: %s", e->ix.id, err);
 		save_state(s, e);
 	} else {
-		log_info(&s->q->lg, "%s: removed", e->id);
+		log_info(&s->q->lg, "%s: removed", e->ix.id);
 		e->deleted = true; /* finalize drops the entry; nothing more is saved */
 	}
 }
@@ -379,7 +287,7 @@ static void job_finish(struct qmgr_sched *s, struct qmgr_job *j, const char *why
 		}
 		save_state(s, e);
 	}
-	dest_adjust(s, j, -1);
+	qmgr_dest_adjust(s, j, -1);
 	for (size_t k = 0; k < j->nmsg; k++) {
 		struct qmgr_entry *e = j->msgs[k].msg;
 		if (--e->njobs == 0)
@@ -410,14 +318,22 @@ static void launch(struct qmgr_sched *s, struct qmgr_job *j)
 		struct qmgr_entry *e = j->msgs[k].msg;
 		msgs[k] = &e->m;
 		if (!j->local && ok) {
-			j->msgs[k].fd = queue_store_open_msg(&s->q->qs, e->id, &err);
+			j->msgs[k].fd = queue_store_open_msg(&s->q->qs, e->ix.id, &err);
 			ok = j->msgs[k].fd >= 0;
+			if (!ok)
+				log_error(&s->q->lg, "%s", err);
 		}
 	}
-	dest_adjust(s, j, +1);
-	if (!ok)
-		log_error(&s->q->lg, "%s", err);
-	if (ok && qmgr_job_launch(s->q, j, msgs, job_result, job_done, s) == 0) {
+	/* The LMTP child sends the body from memory: read and check it now
+	 * (the relay checks the file it is handed itself). */
+	if (j->local && entry_body(s, j->msgs[0].msg) < 0)
+		ok = false;
+	qmgr_dest_adjust(s, j, +1);
+	int rc = ok ? qmgr_job_launch(s->q, j, msgs, job_result, job_done, s) : -1;
+	/* The child has its own copy now. */
+	if (j->local)
+		queue_msg_drop_body(&((struct qmgr_entry *)j->msgs[0].msg)->m);
+	if (rc == 0) {
 		j->started = now_s();
 		j->next = s->running;
 		s->running = j;
@@ -429,26 +345,69 @@ static void launch(struct qmgr_sched *s, struct qmgr_job *j)
 
 /* -- deciding what to attempt ----------------------------------------- */
 
-/* Load e and put its due recipients into plan. */
+/* The envelope of e from the cache, or read (envelope and states only)
+ * into it: 0, or -1 when it cannot be read (left alone until the next
+ * start). */
+static int entry_load(struct qmgr_sched *s, struct qmgr_entry *e)
+{
+	const char *err;
+	enum queue_dir d;
+	if (e->cached)
+		return 0;
+	if (queue_store_load(&s->q->qs, e->ix.id, &e->m, &d, &err) < 0) {
+		log_error(&s->q->lg, "%s: %s", e->ix.id, err);
+		qmgr_entry_idle(s, e, INT64_MAX);
+		return -1;
+	}
+	queue_msg_drop_body(&e->m); /* read along with a small envelope */
+	e->cached = true;
+	s->ncached++;
+	e->dir = d;
+	return 0;
+}
+
+/* When e's recipients were all refused a slot: wait at the destination
+ * that refused the first of them (the envelope is kept while the cache has
+ * room). Otherwise put it back in the heap for its next due time; when
+ * nothing is left to do at all (a crash before the delete), it stays
+ * loaded and finalize, after the plan, deletes it. */
+static void not_started(struct qmgr_sched *s, struct qmgr_entry *e, struct dest_count *full,
+                        int64_t now)
+{
+	if (full != NULL) {
+		qmgr_entry_unload(s, e);
+		qmgr_wl_append(&full->wait, e);
+		return;
+	}
+	int64_t due = INT64_MAX;
+	for (size_t i = 0; i < e->m.nrcpt; i++) {
+		const struct queue_rcpt *r = &e->m.rcpts[i];
+		if (r->state == QUEUE_RCPT_PENDING)
+			due = now;
+		else if (r->state == QUEUE_RCPT_DEFERRED && r->next_attempt < due)
+			due = r->next_attempt > now ? r->next_attempt : now;
+	}
+	if (due != INT64_MAX) {
+		qmgr_entry_unload(s, e);
+		qmgr_entry_idle(s, e, due);
+	}
+}
+
+/* Put e's due recipients into plan (e is out of the heap and wait lists). */
 static void try_start(struct qmgr_sched *s, struct qmgr_entry *e, int64_t now,
                       struct qmgr_plan *plan)
 {
 	const struct qmgr_settings *set = &s->q->set;
 	const char *err;
-	enum queue_dir d;
-	if (queue_store_load(&s->q->qs, e->id, &e->m, &d, &err) < 0) {
-		log_error(&s->q->lg, "%s: %s", e->id, err);
-		e->due = INT64_MAX; /* left alone until the next start */
+	struct dest_count *full = NULL;
+	if (entry_load(s, e) < 0)
+		return;
+	e->bounce = calloc(e->m.nrcpt, sizeof(*e->bounce));
+	if (e->bounce == NULL) {
+		qmgr_entry_idle(s, e, now + 1);
 		return;
 	}
 	e->loaded = true;
-	e->dir = d;
-	e->tried = s->runs;
-	e->bounce = calloc(e->m.nrcpt, sizeof(*e->bounce));
-	if (e->bounce == NULL) {
-		entry_unload(e);
-		return;
-	}
 	size_t planned = 0, owed = 0;
 	for (size_t i = 0; i < e->m.nrcpt; i++) {
 		struct queue_rcpt *r = &e->m.rcpts[i];
@@ -470,33 +429,22 @@ static void try_start(struct qmgr_sched *s, struct qmgr_entry *e, int64_t now,
 			owed++;
 			continue;
 		}
-		int rc = qmgr_plan_add(plan, e, (uint32_t)i, &dst, dest_running(s, &dst),
+		int rc = qmgr_plan_add(plan, e, (uint32_t)i, &dst, qmgr_dest_running(s, &dst),
 		                       set->concurrency);
 		planned += rc == 1;
+		if (rc == 0 && full == NULL)
+			full = qmgr_dest_get(s, dst.local, dst.domain, true);
 	}
-	e->flush = false;
 	if (planned == 0 && owed == 0) {
-		/* Nothing due after all, or every destination busy (a finishing
-		 * job re-runs the scheduler), or nothing left to do at all (a
-		 * crash before the delete: finalize, after the plan, deletes). */
-		int64_t due = INT64_MAX;
-		for (size_t i = 0; i < e->m.nrcpt; i++) {
-			const struct queue_rcpt *r = &e->m.rcpts[i];
-			if (r->state == QUEUE_RCPT_PENDING)
-				due = now;
-			else if (r->state == QUEUE_RCPT_DEFERRED && r->next_attempt < due)
-				due = r->next_attempt > now ? r->next_attempt : now;
-		}
-		if (due != INT64_MAX) {
-			e->due = due;
-			entry_unload(e);
-		}
+		/* FLUSH stays in force for a message still waiting for a slot. */
+		not_started(s, e, full, now);
 		return;
 	}
+	e->flush = false;
 	if (planned > 0 && e->dir == QUEUE_DIR_DEFERRED) {
-		if (queue_store_move(&s->q->qs, e->id, QUEUE_DIR_DEFERRED, QUEUE_DIR_ACTIVE, &err) <
-		    0)
-			log_error(&s->q->lg, "%s: %s", e->id, err);
+		if (queue_store_move(&s->q->qs, e->ix.id, QUEUE_DIR_DEFERRED, QUEUE_DIR_ACTIVE,
+		                     &err) < 0)
+			log_error(&s->q->lg, "%s: %s", e->ix.id, err);
 		else
 			e->dir = QUEUE_DIR_ACTIVE;
 	}
@@ -505,25 +453,35 @@ static void try_start(struct qmgr_sched *s, struct qmgr_entry *e, int64_t now,
 static void arm_timer(struct qmgr_sched *s)
 {
 	struct timeval now;
-	int64_t first = INT64_MAX;
-	gettimeofday(&now, NULL);
-	for (struct qmgr_entry *e = s->head; e != NULL; e = e->next) {
-		if (e->loaded || e->dir == QUEUE_DIR_HOLD)
-			continue;
-		/* Due but left out of this run: waiting for a destination slot;
-		 * the job that frees it re-runs the scheduler. */
-		if (e->due <= (int64_t)now.tv_sec && e->tried == s->runs)
-			continue;
-		if (e->due < first)
-			first = e->due;
-	}
-	if (first == INT64_MAX)
+	struct qmgr_index_node *top = qmgr_heap_top(&s->ix);
+	if (s->ready.head != NULL) {
+		kick(s);
 		return;
-	int64_t ms = first * 1000 - ((int64_t)now.tv_sec * 1000 + now.tv_usec / 1000);
+	}
+	if (top == NULL)
+		return;
+	gettimeofday(&now, NULL);
+	int64_t ms = top->due * 1000 - ((int64_t)now.tv_sec * 1000 + now.tv_usec / 1000);
 	if (ms < 0)
 		ms = 0;
 	struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
 	evtimer_add(s->timer, &tv);
+}
+
+/* The next message to take up in this run: one handed back by a finishing
+ * job first, then the heap's earliest if it is due. */
+static struct qmgr_entry *next_due(struct qmgr_sched *s, int64_t now)
+{
+	struct qmgr_entry *e = s->ready.head;
+	if (e != NULL) {
+		qmgr_wl_remove(e);
+		return e;
+	}
+	e = qmgr_entry_of(qmgr_heap_top(&s->ix));
+	if (e == NULL || e->ix.due > now)
+		return NULL;
+	qmgr_heap_remove(&s->ix, &e->ix);
+	return e;
 }
 
 static void sched_run(evutil_socket_t fd, short what, void *arg)
@@ -533,12 +491,20 @@ static void sched_run(evutil_socket_t fd, short what, void *arg)
 	struct qmgr_sched *s = arg;
 	struct qmgr_plan plan = {NULL, 0};
 	int64_t now = now_s();
+	/* Ids, not pointers: a job failing at launch may finalize (and free)
+	 * an entry before the last loop below. */
+	char taken[QMGR_RUN_MAX][QUEUE_ID_LEN + 1];
+	size_t ntaken = 0;
+	struct qmgr_entry *e;
 	if (s->draining)
 		return;
 	s->runs++;
-	for (struct qmgr_entry *e = s->head; e != NULL; e = e->next) {
-		if (!e->loaded && e->dir != QUEUE_DIR_HOLD && e->due <= now)
-			try_start(s, e, now, &plan);
+	for (size_t tries = 0; tries < QMGR_RUN_MAX && (e = next_due(s, now)) != NULL; tries++) {
+		if (e->run != s->runs) {
+			e->run = s->runs;
+			memcpy(taken[ntaken++], e->ix.id, QUEUE_ID_LEN + 1);
+		}
+		try_start(s, e, now, &plan);
 	}
 	/* Count every job first: a job failing at launch must not finalize a
 	 * message another job of this plan still carries. */
@@ -553,9 +519,9 @@ static void sched_run(evutil_socket_t fd, short what, void *arg)
 		launch(s, j);
 	}
 	/* Messages loaded with only bounces to send and no job. */
-	for (struct qmgr_entry *e = s->head, *next; e != NULL; e = next) {
-		next = e->next;
-		if (e->loaded && e->njobs == 0)
+	for (size_t i = 0; i < ntaken; i++) {
+		e = qmgr_entry_find(s, taken[i]);
+		if (e != NULL && e->loaded && e->njobs == 0)
 			finalize(s, e);
 	}
 	arm_timer(s);
@@ -574,8 +540,14 @@ int qmgr_sched_load(struct qmgr_sched *s)
 			log_error(&s->q->lg, "%s", err);
 			return -1;
 		}
-		for (size_t i = 0; i < n; i++)
-			entry_add(s, ids[i], dirs[k]);
+		/* Due at 1, just after brand-new mail (0): a large spool learnt
+		 * at start-up does not hold up what arrives meanwhile. The
+		 * first look reads each envelope and finds its real due time. */
+		for (size_t i = 0; i < n; i++) {
+			struct qmgr_entry *e = qmgr_entry_add(s, ids[i], dirs[k]);
+			if (e != NULL && dirs[k] != QUEUE_DIR_HOLD)
+				qmgr_entry_idle(s, e, 1);
+		}
 		queue_ids_free(ids, n);
 	}
 	kick(s);
@@ -584,18 +556,22 @@ int qmgr_sched_load(struct qmgr_sched *s)
 
 void qmgr_sched_add(struct qmgr_sched *s, const char *id)
 {
-	struct qmgr_entry *e = entry_add(s, id, QUEUE_DIR_ACTIVE);
-	if (e != NULL)
-		e->due = 0;
+	struct qmgr_entry *e = qmgr_entry_add(s, id, QUEUE_DIR_ACTIVE);
+	if (e != NULL && !e->loaded && e->wl == NULL)
+		qmgr_entry_idle(s, e, 0);
 	kick(s);
 }
 
 void qmgr_sched_flush(struct qmgr_sched *s)
 {
-	for (struct qmgr_entry *e = s->head; e != NULL; e = e->next) {
-		if (e->dir != QUEUE_DIR_HOLD && !e->loaded) {
+	for (size_t b = 0; b < s->ix.nbuckets; b++) {
+		for (struct qmgr_index_node *n = s->ix.buckets[b]; n != NULL; n = n->hnext) {
+			struct qmgr_entry *e = qmgr_entry_of(n);
+			if (e->dir == QUEUE_DIR_HOLD || e->loaded)
+				continue;
 			e->flush = true;
-			e->due = 0;
+			if (e->wl == NULL && e->due != INT64_MAX)
+				qmgr_entry_idle(s, e, 0);
 		}
 	}
 	kick(s);
@@ -604,7 +580,7 @@ void qmgr_sched_flush(struct qmgr_sched *s)
 static struct qmgr_entry *admin_find(struct qmgr_sched *s, const char *id, enum queue_dir *d,
                                      const char **error_r)
 {
-	struct qmgr_entry *e = entry_find(s, id);
+	struct qmgr_entry *e = qmgr_entry_find(s, id);
 	if (e == NULL || e->deleted || queue_store_find(&s->q->qs, id, d) < 0 ||
 	    *d == QUEUE_DIR_CORRUPT) {
 		*error_r = "no such message";
@@ -622,6 +598,9 @@ int qmgr_sched_hold(struct qmgr_sched *s, const char *id, const char **error_r)
 	if (d != QUEUE_DIR_HOLD && queue_store_move(&s->q->qs, id, d, QUEUE_DIR_HOLD, error_r) < 0)
 		return -1;
 	e->dir = QUEUE_DIR_HOLD;
+	/* Out of the heap and any wait list; an attempt in progress ends. */
+	qmgr_wl_remove(e);
+	qmgr_heap_remove(&s->ix, &e->ix);
 	log_info(&s->q->lg, "%s: held by the administrator", id);
 	return 0;
 }
@@ -639,7 +618,8 @@ int qmgr_sched_release(struct qmgr_sched *s, const char *id, const char **error_
 		log_info(&s->q->lg, "%s: released by the administrator", id);
 	}
 	e->flush = true;
-	e->due = 0;
+	if (!e->loaded && e->wl == NULL)
+		qmgr_entry_idle(s, e, 0);
 	kick(s);
 	return 0;
 }
@@ -656,7 +636,7 @@ int qmgr_sched_delete(struct qmgr_sched *s, const char *id, const char **error_r
 	if (e->loaded)
 		e->deleted = true; /* its jobs finish; nothing more is saved */
 	else
-		entry_remove(s, e);
+		qmgr_entry_remove(s, e);
 	return 0;
 }
 
@@ -685,8 +665,11 @@ void qmgr_sched_free(struct qmgr_sched *s)
 		qmgr_job_release(j);
 		qmgr_job_free(j);
 	}
-	while (s->head != NULL)
-		entry_remove(s, s->head);
+	for (size_t b = 0; b < s->ix.nbuckets; b++) {
+		while (s->ix.buckets[b] != NULL)
+			qmgr_entry_remove(s, qmgr_entry_of(s->ix.buckets[b]));
+	}
+	qmgr_index_free(&s->ix);
 	while (s->dests != NULL) {
 		struct dest_count *d = s->dests;
 		s->dests = d->next;

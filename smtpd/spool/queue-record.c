@@ -3,25 +3,23 @@
  * used by the spool store, the queue manager and the fuzzer. */
 #include "queue-record.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* Nibble table: small enough to keep const, fast enough for spool bodies. */
-static const uint32_t crc_nibble[16] = {
-    0x00000000, 0x1db71064, 0x3b6e20c8, 0x26d930ac, 0x76dc4190, 0x6b6b51f4, 0x4db26158, 0x5005713c,
-    0xedb88320, 0xf00f9344, 0xd6d6a3e8, 0xcb61b38c, 0x9b64c2b0, 0x86d3d2d4, 0xa00ae278, 0xbdbdf21c,
-};
+#include <zlib.h>
 
 uint32_t queue_crc32(uint32_t crc, const void *p, size_t n)
 {
+	/* zlib's crc32 takes a uInt length: feed it in pieces that fit. */
 	const unsigned char *s = p;
-	crc = ~crc;
-	for (size_t i = 0; i < n; i++) {
-		crc ^= s[i];
-		crc = (crc >> 4) ^ crc_nibble[crc & 0xf];
-		crc = (crc >> 4) ^ crc_nibble[crc & 0xf];
+	while (n > 0) {
+		uInt take = n > 0x40000000u ? 0x40000000u : (uInt)n;
+		crc = (uint32_t)crc32(crc, s, take);
+		s += take;
+		n -= take;
 	}
-	return ~crc;
+	return crc;
 }
 
 int queue_text_ok(const char *p, size_t n, size_t max)
@@ -66,6 +64,7 @@ static size_t rec_max(uint8_t type, int *exact_r)
 	*exact_r = 0;
 	switch (type) {
 	case QREC_VERSION:
+	case QREC_HEAD_END:
 	case QREC_END:
 		*exact_r = 1;
 		return 4;
@@ -163,6 +162,11 @@ static int put_opt(struct buf *out, uint8_t type, const char *s, size_t max, con
 	return s == NULL ? 0 : put_text(out, type, s, max, error_r);
 }
 
+static uint32_t msg_version(const struct queue_msg *m)
+{
+	return m->version == 0 ? QUEUE_FORMAT_VERSION : m->version;
+}
+
 static int put_head_fixed(const struct queue_msg *m, struct buf *out, const char **error_r)
 {
 	unsigned char v[8];
@@ -170,7 +174,11 @@ static int put_head_fixed(const struct queue_msg *m, struct buf *out, const char
 		*error_r = "invalid queue id";
 		return -1;
 	}
-	put_u32(v, QUEUE_FORMAT_VERSION);
+	if (msg_version(m) != 1 && msg_version(m) != 2) {
+		*error_r = "unsupported spool format version";
+		return -1;
+	}
+	put_u32(v, msg_version(m));
 	if (put_rec(out, QREC_VERSION, v, 4) < 0 || put_rec(out, QREC_ID, m->id, QUEUE_ID_LEN) < 0)
 		goto full;
 	put_u64(v, (uint64_t)m->arrival);
@@ -182,8 +190,10 @@ full:
 	return -1;
 }
 
-int queue_msg_encode_head(const struct queue_msg *m, struct buf *out, const char **error_r)
+int queue_msg_encode_head(const struct queue_msg *m, struct buf *out, size_t crc_start,
+                          const char **error_r)
 {
+	unsigned char v[4];
 	if (m->nrcpt == 0 || m->nrcpt > QUEUE_RCPT_MAX) {
 		*error_r = "bad number of recipients";
 		return -1;
@@ -204,6 +214,13 @@ int queue_msg_encode_head(const struct queue_msg *m, struct buf *out, const char
 		if (put_text(out, QREC_RCPT, m->rcpts[i].addr, QUEUE_ADDR_MAX, error_r) < 0 ||
 		    put_opt(out, QREC_RCPT_DSN, m->rcpts[i].dsn, QUEUE_DSN_MAX, error_r) < 0)
 			return -1;
+	}
+	if (msg_version(m) == 1)
+		return 0;
+	put_u32(v, queue_crc32(0, out->data + crc_start, out->len - crc_start));
+	if (put_rec(out, QREC_HEAD_END, v, 4) < 0) {
+		*error_r = "spool record buffer full";
+		return -1;
 	}
 	return 0;
 }
@@ -226,8 +243,10 @@ int queue_msg_encode(const struct queue_msg *m, const char *body, size_t body_le
                      const char **error_r)
 {
 	size_t start = out->len;
-	if (queue_msg_encode_head(m, out, error_r) < 0)
+	if (queue_msg_encode_head(m, out, start, error_r) < 0)
 		return -1;
+	/* Version 2's END covers only the body records. */
+	size_t crc_from = msg_version(m) == 1 ? start : out->len;
 	for (size_t off = 0; off < body_len; off += QUEUE_BODY_CHUNK) {
 		size_t n = body_len - off < QUEUE_BODY_CHUNK ? body_len - off : QUEUE_BODY_CHUNK;
 		if (queue_encode_body_chunk(body + off, n, out) < 0) {
@@ -235,7 +254,7 @@ int queue_msg_encode(const struct queue_msg *m, const char *body, size_t body_le
 			return -1;
 		}
 	}
-	if (queue_encode_end(queue_crc32(0, out->data + start, out->len - start), out) < 0) {
+	if (queue_encode_end(queue_crc32(0, out->data + crc_from, out->len - crc_from), out) < 0) {
 		*error_r = "spool record buffer full";
 		return -1;
 	}
@@ -275,16 +294,18 @@ void queue_msg_free(struct queue_msg *m)
 	memset(m, 0, sizeof(*m));
 }
 
-/* The fixed records every file starts with: VERSION then ID. */
-static int dec_prologue(const char *p, size_t len, size_t *pos, char id_r[QUEUE_ID_LEN + 1],
-                        const char **error_r)
+/* The fixed records every file starts with: VERSION (max_version or one
+ * below it down to 1) then ID. */
+static int dec_prologue(const char *p, size_t len, size_t *pos, uint32_t max_version,
+                        uint32_t *version_r, char id_r[QUEUE_ID_LEN + 1], const char **error_r)
 {
 	struct queue_rec r;
 	if (queue_rec_next(p, len, pos, &r, error_r) <= 0 || r.type != QREC_VERSION) {
 		*error_r = *pos == 0 && len == 0 ? "empty file" : "no version record first";
 		return -1;
 	}
-	if (get_u32(r.p) != QUEUE_FORMAT_VERSION) {
+	*version_r = get_u32(r.p);
+	if (*version_r < 1 || *version_r > max_version) {
 		*error_r = "unsupported spool format version";
 		return -1;
 	}
@@ -298,11 +319,12 @@ static int dec_prologue(const char *p, size_t len, size_t *pos, char id_r[QUEUE_
 	return 0;
 }
 
-/* The END record at *pos must check the bytes before it and be the last. */
-static int dec_end(const char *p, size_t len, size_t end_pos, const struct queue_rec *r,
-                   const char **error_r)
+/* The END record at end_pos must check the bytes p[from..end_pos) and be
+ * the last. */
+static int dec_end(const char *p, size_t len, size_t from, size_t end_pos,
+                   const struct queue_rec *r, const char **error_r)
 {
-	if (get_u32(r->p) != queue_crc32(0, p, end_pos)) {
+	if (get_u32(r->p) != queue_crc32(0, p + from, end_pos - from)) {
 		*error_r = "checksum mismatch";
 		return -1;
 	}
@@ -353,10 +375,12 @@ static int dec_rcpt(struct queue_msg *m, const struct queue_rec *r, size_t *cap,
 	return 0;
 }
 
-/* Whether a record of type t may follow one of type last (canonical order:
- * see queue-record.h); last_len is the previous record's length. */
-static int dec_order_ok(uint8_t last, uint32_t last_len, uint8_t t)
+/* Whether a record of type t may follow one of type last in a file of
+ * format version v (canonical order: see queue-record.h); last_len is the
+ * previous record's length. */
+static int dec_order_ok(uint32_t v, uint8_t last, uint32_t last_len, uint8_t t)
 {
+	bool rcpts_done = last == QREC_RCPT || last == QREC_RCPT_DSN;
 	switch (t) {
 	case QREC_ARRIVAL:
 		return last == QREC_ID;
@@ -371,11 +395,13 @@ static int dec_order_ok(uint8_t last, uint32_t last_len, uint8_t t)
 		return last >= QREC_SENDER && last <= QREC_RCPT_DSN;
 	case QREC_RCPT_DSN:
 		return last == QREC_RCPT;
+	case QREC_HEAD_END:
+		return v >= 2 && rcpts_done;
 	case QREC_BODY:
-		return last == QREC_RCPT || last == QREC_RCPT_DSN ||
+		return (v == 1 ? rcpts_done : last == QREC_HEAD_END) ||
 		       (last == QREC_BODY && last_len == QUEUE_BODY_CHUNK);
 	case QREC_END:
-		return last == QREC_RCPT || last == QREC_RCPT_DSN || last == QREC_BODY;
+		return (v == 1 ? rcpts_done : last == QREC_HEAD_END) || last == QREC_BODY;
 	default:
 		return 0;
 	}
@@ -419,37 +445,109 @@ static int dec_one(const char *p, struct queue_msg *m, const struct queue_rec *r
 	}
 }
 
+/* Whether the record at pos runs past the end of p[0..len) while its header
+ * (as far as there is one) is fine: in a prefix, "read more". */
+static bool rec_cut_short(const char *p, size_t len, size_t pos)
+{
+	int exact;
+	size_t left = len - pos;
+	if (left < QUEUE_REC_HDR)
+		return true;
+	uint32_t n = get_u32(p + pos + 1);
+	size_t max = rec_max((uint8_t)p[pos], &exact);
+	return max != 0 && n <= max && (!exact || n == max) && n > left - QUEUE_REC_HDR;
+}
+
+/* The records from *pos (after the prologue, or after HEAD_END with last =
+ * QREC_HEAD_END) up to and including the next HEAD_END or END. 0 with *r
+ * the record that stopped the walk and *rec_pos its offset; 1 when the input
+ * ends first (*error_r says how); -1 refused. */
+static int dec_records(const char *p, size_t len, size_t *pos, uint8_t last, struct queue_msg *m,
+                       struct queue_rec *r, size_t *rec_pos, const char **error_r)
+{
+	size_t cap = m->nrcpt;
+	uint32_t last_len = last == QREC_HEAD_END ? 4 : 0;
+	for (;;) {
+		*rec_pos = *pos;
+		int rc = queue_rec_next(p, len, pos, r, error_r);
+		if (rc == 0)
+			*error_r = "no end record (incomplete file)";
+		if (rc == 0 || (rc < 0 && rec_cut_short(p, len, *rec_pos)))
+			return 1;
+		if (rc < 0)
+			return -1;
+		if (!dec_order_ok(m->version, last, last_len, r->type)) {
+			*error_r = "record out of order";
+			return -1;
+		}
+		if (r->type == QREC_END || r->type == QREC_HEAD_END)
+			return 0;
+		if (dec_one(p, m, r, &cap, error_r) < 0)
+			return -1;
+		last = r->type;
+		last_len = r->len;
+	}
+}
+
+/* HEAD_END at rec_pos must check every byte before it. */
+static int dec_head_end(const char *p, size_t rec_pos, const struct queue_rec *r,
+                        const char **error_r)
+{
+	if (get_u32(r->p) != queue_crc32(0, p, rec_pos)) {
+		*error_r = "envelope checksum mismatch";
+		return -1;
+	}
+	return 0;
+}
+
+int queue_msg_decode_head(const char *p, size_t len, struct queue_msg *m, const char **error_r)
+{
+	struct queue_rec r;
+	size_t pos = 0, rec_pos;
+	memset(m, 0, sizeof(*m));
+	/* A prefix too short for the prologue is "read more", not damage. */
+	if (len < 2 * QUEUE_REC_HDR + 4 + QUEUE_ID_LEN)
+		return 1;
+	if (dec_prologue(p, len, &pos, QUEUE_FORMAT_VERSION, &m->version, m->id, error_r) < 0)
+		return -1;
+	if (m->version == 1)
+		return 1;
+	int rc = dec_records(p, len, &pos, QREC_ID, m, &r, &rec_pos, error_r);
+	if (rc == 0 && r.type != QREC_HEAD_END) {
+		*error_r = "no envelope end record";
+		rc = -1;
+	}
+	if (rc == 0 && dec_head_end(p, rec_pos, &r, error_r) < 0)
+		rc = -1;
+	if (rc != 0) {
+		queue_msg_free(m);
+		return rc;
+	}
+	m->body_off = pos;
+	return 0;
+}
+
 int queue_msg_decode(const char *p, size_t len, struct queue_msg *m, const char **error_r)
 {
 	struct queue_rec r;
-	size_t pos = 0, cap = 0, rec_pos;
-	uint8_t last = QREC_ID;
-	uint32_t last_len = 0;
-	int rc;
+	size_t pos = 0, rec_pos, body_from = 0;
 	memset(m, 0, sizeof(*m));
-	if (dec_prologue(p, len, &pos, m->id, error_r) < 0)
+	if (dec_prologue(p, len, &pos, QUEUE_FORMAT_VERSION, &m->version, m->id, error_r) < 0)
 		return -1;
-	for (;;) {
-		rec_pos = pos;
-		rc = queue_rec_next(p, len, &pos, &r, error_r);
-		if (rc < 0)
+	int rc = dec_records(p, len, &pos, QREC_ID, m, &r, &rec_pos, error_r);
+	if (rc == 0 && r.type == QREC_HEAD_END) {
+		if (dec_head_end(p, rec_pos, &r, error_r) < 0)
 			goto fail;
-		if (rc == 0) {
-			*error_r = "no end record (incomplete file)";
-			goto fail;
-		}
-		if (!dec_order_ok(last, last_len, r.type)) {
+		body_from = pos;
+		rc = dec_records(p, len, &pos, QREC_HEAD_END, m, &r, &rec_pos, error_r);
+		if (rc == 0 && r.type != QREC_END) {
 			*error_r = "record out of order";
 			goto fail;
 		}
-		if (r.type == QREC_END)
-			break;
-		if (dec_one(p, m, &r, &cap, error_r) < 0)
-			goto fail;
-		last = r.type;
-		last_len = r.len;
 	}
-	if (dec_end(p, len, rec_pos, &r, error_r) < 0)
+	if (rc != 0)
+		goto fail;
+	if (dec_end(p, len, body_from, rec_pos, &r, error_r) < 0)
 		goto fail;
 	if (m->body_len == 0)
 		m->body_off = rec_pos;
@@ -482,7 +580,7 @@ int queue_state_encode(const char *id, const struct queue_rcpt *rcpts, size_t n,
 		*error_r = "invalid queue id or recipient count";
 		return -1;
 	}
-	put_u32(v, QUEUE_FORMAT_VERSION);
+	put_u32(v, QUEUE_STATE_VERSION);
 	if (put_rec(out, QREC_VERSION, v, 4) < 0 || put_rec(out, QREC_ID, id, QUEUE_ID_LEN) < 0)
 		goto full;
 	for (size_t i = 0; i < n; i++) {
@@ -547,7 +645,8 @@ int queue_state_decode(const char *p, size_t len, const char *id, struct queue_r
 		*error_r = "out of memory";
 		return -1;
 	}
-	if (dec_prologue(p, len, &pos, fid, error_r) < 0)
+	uint32_t version;
+	if (dec_prologue(p, len, &pos, QUEUE_STATE_VERSION, &version, fid, error_r) < 0)
 		goto fail;
 	if (id != NULL && strcmp(fid, id) != 0) {
 		*error_r = "state file names another queue id";
@@ -575,7 +674,7 @@ int queue_state_decode(const char *p, size_t len, const char *id, struct queue_r
 		*error_r = "fewer states than recipients";
 		goto fail;
 	}
-	if (dec_end(p, len, rec_pos, &r, error_r) < 0)
+	if (dec_end(p, len, 0, rec_pos, &r, error_r) < 0)
 		goto fail;
 	for (i = 0; i < n; i++) {
 		free(rcpts[i].error);

@@ -29,10 +29,18 @@ enum queue_rec_type {
 	QREC_RCPT_DSN = 10,   /* optional, after its RCPT: NOTIFY= / ORCPT= */
 	QREC_BODY = 11,       /* message bytes, QUEUE_BODY_CHUNK per record */
 	QREC_RSTATE = 12,     /* state files only: one recipient's state */
-	QREC_END = 127,       /* u32 CRC-32 of all bytes before this record */
+	QREC_HEAD_END = 13,   /* version 2: u32 CRC-32 of the envelope before it */
+	QREC_END = 127,       /* u32 CRC-32 of the bytes it covers (below) */
 };
 
-#define QUEUE_FORMAT_VERSION 1
+/* Version 1 spool files: END covers every byte before it, so the envelope
+ * can only be trusted after reading the whole body. Version 2 (written
+ * now) puts HEAD_END after the recipients, covering the envelope, and END
+ * covers only the BODY records after HEAD_END: the envelope is checked
+ * alone and the body once, when it is read for delivery. Both are read;
+ * state files stay version 1 (they have no body). */
+#define QUEUE_FORMAT_VERSION 2
+#define QUEUE_STATE_VERSION  1
 #define QUEUE_REC_HDR        5
 #define QUEUE_BODY_CHUNK     65536
 #define QUEUE_ADDR_MAX       512 /* sender / recipient */
@@ -61,6 +69,7 @@ struct queue_rcpt {
 };
 
 struct queue_msg {
+	uint32_t version; /* spool format; 0 = QUEUE_FORMAT_VERSION when encoding */
 	char id[QUEUE_ID_LEN + 1];
 	int64_t arrival;
 	char *sender;                                   /* "" for the null sender <> */
@@ -68,15 +77,18 @@ struct queue_msg {
 	struct queue_rcpt *rcpts;
 	size_t nrcpt;
 	/* The body: BODY records starting at body_off in the decoded bytes
-	 * (see queue_body_next); body_len bytes in all. */
+	 * (see queue_body_next); body_len bytes in all (0 and unknown after
+	 * queue_msg_decode_head). */
 	size_t body_off, body_len;
 	size_t file_len;
-	/* Bytes the store read the file into (owned), or NULL after a plain
-	 * decode, where the caller's buffer must outlive body reads. */
+	/* Bytes the store read the whole file into (owned), or NULL: after a
+	 * plain decode the caller's buffer must outlive body reads, after an
+	 * envelope-only load there is no body in memory. */
 	char *raw;
 };
 
-/* CRC-32 (IEEE 802.3, as zlib): crc is 0 to start, or a previous result. */
+/* CRC-32 (IEEE 802.3; zlib's crc32()): crc is 0 to start, or a previous
+ * result. */
 uint32_t queue_crc32(uint32_t crc, const void *p, size_t n);
 
 /* 1 if p[0..n) may be stored as envelope text: n <= max, no CR, LF or NUL. */
@@ -95,19 +107,31 @@ int queue_rec_next(const char *p, size_t len, size_t *pos, struct queue_rec *r,
                    const char **error_r);
 
 /* Append VERSION .. the last RCPT/RCPT_DSN for m (id, arrival, sender, client
- * info, recipients); refuses text that queue_text_ok rejects. */
-int queue_msg_encode_head(const struct queue_msg *m, struct buf *out, const char **error_r);
+ * info, recipients) and, for version 2, HEAD_END; refuses text that
+ * queue_text_ok rejects. crc_start is the offset in out where the file
+ * starts (HEAD_END covers out->data[crc_start..]). */
+int queue_msg_encode_head(const struct queue_msg *m, struct buf *out, size_t crc_start,
+                          const char **error_r);
 /* Append one BODY record (1 <= n <= QUEUE_BODY_CHUNK). */
 int queue_encode_body_chunk(const char *p, size_t n, struct buf *out);
-/* Append the END record for a file whose preceding bytes have CRC crc. */
+/* Append the END record with crc: of every byte before it (version 1) or
+ * of the BODY records after HEAD_END (version 2). */
 int queue_encode_end(uint32_t crc, struct buf *out);
 /* A whole spool file for m with the given body, in canonical chunks. */
 int queue_msg_encode(const struct queue_msg *m, const char *body, size_t body_len, struct buf *out,
                      const char **error_r);
 
-/* Decode a spool file into *m (recipient states pending). On success m owns
- * its strings (free with queue_msg_free) and body_off refers to p. */
+/* Decode a whole spool file into *m (recipient states pending), checking
+ * every checksum. On success m owns its strings (free with queue_msg_free)
+ * and body_off refers to p. */
 int queue_msg_decode(const char *p, size_t len, struct queue_msg *m, const char **error_r);
+/* Decode only the envelope of a version 2 spool file from its first len
+ * bytes (p may be a prefix of the file), checked by HEAD_END; the body is
+ * neither read nor checked. 0 decoded (m->body_off is the first byte after
+ * HEAD_END, body_len 0), 1 when the envelope does not end within p[0..len)
+ * or the file is version 1 (whose envelope only the whole file can check:
+ * read more, or all of it and use queue_msg_decode), -1 refused. Pure. */
+int queue_msg_decode_head(const char *p, size_t len, struct queue_msg *m, const char **error_r);
 /* The body chunk at *pos (start at m->body_off): 1 with *chunk_r and *n_r set,
  * 0 when the body is done. p/len are the bytes m was decoded from. */
 int queue_body_next(const char *p, size_t len, size_t *pos, const char **chunk_r, size_t *n_r);

@@ -157,7 +157,8 @@ int queue_writer_begin(struct queue_store *qs, struct queue_msg *m, struct queue
 	if (m->arrival == 0)
 		m->arrival = (int64_t)time(NULL);
 	const char *e;
-	if (queue_msg_encode_head(m, &w->out, &e) < 0) {
+	m->version = QUEUE_FORMAT_VERSION;
+	if (queue_msg_encode_head(m, &w->out, 0, &e) < 0) {
 		fail(qs, error_r, "envelope of %s: %s", w->id, e);
 		queue_writer_abort(w);
 		return -1;
@@ -166,6 +167,7 @@ int queue_writer_begin(struct queue_store *qs, struct queue_msg *m, struct queue
 		queue_writer_abort(w);
 		return -1;
 	}
+	w->crc = 0; /* HEAD_END covered the envelope; END covers the body */
 	return 0;
 err:
 	writer_free(w);
@@ -241,9 +243,9 @@ void queue_writer_abort(struct queue_writer *w)
 	writer_free(w);
 }
 
-/* Read dir/name whole into a malloc'd buffer (*p_r, *len_r). 0, -1 with
- * errno (ENOENT when absent). */
-static int read_file(int dfd, const char *name, size_t max, char **p_r, size_t *len_r)
+/* Open dir/name as a regular file of at most max bytes: the fd, its size
+ * into *size_r; -1 with errno (ENOENT when absent). */
+static int open_regular(int dfd, const char *name, size_t max, size_t *size_r)
 {
 	struct stat st;
 	int fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
@@ -261,24 +263,42 @@ static int read_file(int dfd, const char *name, size_t max, char **p_r, size_t *
 		errno = e;
 		return -1;
 	}
-	size_t len = (size_t)st.st_size, got = 0;
-	char *p = malloc(len + 1);
-	if (p == NULL) {
-		close(fd);
-		errno = ENOMEM;
-		return -1;
-	}
-	while (got < len) {
-		ssize_t r = read(fd, p + got, len - got);
+	*size_r = (size_t)st.st_size;
+	return fd;
+}
+
+/* Read up to want bytes of fd from offset got on into p; the new total
+ * (short when the file shrank underneath: it then decodes as truncated). */
+static size_t read_more(int fd, char *p, size_t got, size_t want)
+{
+	while (got < want) {
+		ssize_t r = pread(fd, p + got, want - got, (off_t)got);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r <= 0)
 			break;
 		got += (size_t)r;
 	}
+	return got;
+}
+
+/* Read dir/name whole into a malloc'd buffer (*p_r, *len_r). 0, -1 with
+ * errno (ENOENT when absent). */
+static int read_file(int dfd, const char *name, size_t max, char **p_r, size_t *len_r)
+{
+	size_t len;
+	int fd = open_regular(dfd, name, max, &len);
+	if (fd < 0)
+		return -1;
+	char *p = malloc(len + 1);
+	if (p == NULL) {
+		close(fd);
+		errno = ENOMEM;
+		return -1;
+	}
+	*len_r = read_more(fd, p, 0, len);
 	close(fd);
 	*p_r = p;
-	*len_r = got; /* a file that shrank underneath decodes as truncated */
 	return 0;
 }
 
@@ -317,24 +337,64 @@ static int load_state(struct queue_store *qs, struct queue_msg *m, const char **
 	return 0;
 }
 
-/* Read and decode dir/id (id already validated) with its state. */
+/* The first read of a spool file: most envelopes fit, and a small body
+ * comes along in the same read. */
+#define QUEUE_HEAD_READ 8192
+
+/* Decode the envelope of dir/id, reading no more of the file than the
+ * envelope needs (a version 1 file is read and checked whole). */
+static int load_head(struct queue_store *qs, enum queue_dir d, const char *id, struct queue_msg *m,
+                     const char **error_r)
+{
+	size_t size, got = 0, want = QUEUE_HEAD_READ;
+	const char *e = "no envelope";
+	int fd = open_regular(qs->dfd[d], id, SIZE_MAX / 2, &size);
+	if (fd < 0)
+		return fail(qs, error_r, "read %s/%s: %s", dir_names[d], id, strerror(errno));
+	char *p = NULL;
+	int rc = 1;
+	while (rc == 1) {
+		want = want < size ? want : size;
+		char *np = realloc(p, want + 1);
+		if (np == NULL) {
+			e = "out of memory";
+			rc = -1;
+			break;
+		}
+		p = np;
+		got = read_more(fd, p, got, want);
+		if (got < want || got == size)
+			break; /* everything there is: decode it whole */
+		rc = queue_msg_decode_head(p, got, m, &e);
+		want *= 4;
+	}
+	close(fd);
+	if (rc == 1) {
+		rc = queue_msg_decode(p, got, m, &e);
+		if (rc == 0) {
+			m->raw = p; /* read whole anyway: keep it as the body */
+			p = NULL;
+		}
+	}
+	free(p);
+	if (rc < 0)
+		return fail(qs, error_r, "%s/%s: %s", dir_names[d], id, e);
+	m->file_len = size;
+	if (strcmp(m->id, id) != 0) {
+		fail(qs, error_r, "%s/%s: holds message %s", dir_names[d], id, m->id);
+		queue_msg_free(m);
+		return -1;
+	}
+	return 0;
+}
+
+/* Read and decode the envelope of dir/id (id already validated) with its
+ * state. */
 static int load_in(struct queue_store *qs, enum queue_dir d, const char *id, struct queue_msg *m,
                    const char **error_r)
 {
-	char *p;
-	size_t len;
-	const char *e;
-	if (read_file(qs->dfd[d], id, SIZE_MAX / 2, &p, &len) < 0)
-		return fail(qs, error_r, "read %s/%s: %s", dir_names[d], id, strerror(errno));
-	if (queue_msg_decode(p, len, m, &e) < 0) {
-		free(p);
-		return fail(qs, error_r, "%s/%s: %s", dir_names[d], id, e);
-	}
-	m->raw = p;
-	if (strcmp(m->id, id) != 0) {
-		queue_msg_free(m);
-		return fail(qs, error_r, "%s/%s: holds message %s", dir_names[d], id, m->id);
-	}
+	if (load_head(qs, d, id, m, error_r) < 0)
+		return -1;
 	if (load_state(qs, m, error_r) < 0) {
 		queue_msg_free(m);
 		return -1;
@@ -352,6 +412,44 @@ int queue_store_load(struct queue_store *qs, const char *id, struct queue_msg *m
 	if (dir_r != NULL)
 		*dir_r = d;
 	return load_in(qs, d, id, m, error_r);
+}
+
+int queue_store_load_body(struct queue_store *qs, struct queue_msg *m, enum queue_dir d,
+                          const char **error_r)
+{
+	struct queue_msg whole;
+	char *p;
+	size_t len;
+	const char *e;
+	if (m->raw != NULL)
+		return 0;
+	if ((unsigned)d >= QUEUE_NDIRS || d == QUEUE_DIR_STATE)
+		return fail(qs, error_r, "bad queue folder");
+	if (read_file(qs->dfd[d], m->id, SIZE_MAX / 2, &p, &len) < 0)
+		return fail(qs, error_r, "read %s/%s: %s", dir_names[d], m->id, strerror(errno));
+	/* Every checksum, the body's too: damage is found here, before a
+	 * byte of it is delivered. */
+	if (queue_msg_decode(p, len, &whole, &e) < 0) {
+		free(p);
+		return fail(qs, error_r, "%s/%s: %s", dir_names[d], m->id, e);
+	}
+	if (strcmp(whole.id, m->id) != 0 || whole.nrcpt != m->nrcpt) {
+		queue_msg_free(&whole);
+		free(p);
+		return fail(qs, error_r, "%s/%s: not the message loaded", dir_names[d], m->id);
+	}
+	m->body_off = whole.body_off;
+	m->body_len = whole.body_len;
+	m->file_len = len;
+	m->raw = p;
+	queue_msg_free(&whole);
+	return 0;
+}
+
+void queue_msg_drop_body(struct queue_msg *m)
+{
+	free(m->raw);
+	m->raw = NULL;
 }
 
 int queue_store_state_save(struct queue_store *qs, const struct queue_msg *m, const char **error_r)

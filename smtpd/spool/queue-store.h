@@ -74,10 +74,19 @@ void queue_writer_abort(struct queue_writer *w);
 
 /* Where message id is (active, deferred, hold or corrupt), or -1. */
 int queue_store_find(struct queue_store *qs, const char *id, enum queue_dir *dir_r);
-/* Read message id with its recipient states (all pending when it has no
- * state file yet); free with queue_msg_free. */
+/* Read the envelope of message id (checked by its own checksum; a version 2
+ * file's body is not read) with its recipient states (all pending when it
+ * has no state file yet); free with queue_msg_free. m->raw is NULL unless
+ * the whole file had to be read anyway. */
 int queue_store_load(struct queue_store *qs, const char *id, struct queue_msg *m,
                      enum queue_dir *dir_r, const char **error_r);
+/* Read the whole spool file of the loaded m from folder d into m->raw and
+ * check it all, body included (a no-op when m->raw is set). -1 when it is
+ * damaged or gone: then nothing of it may be delivered. */
+int queue_store_load_body(struct queue_store *qs, struct queue_msg *m, enum queue_dir d,
+                          const char **error_r);
+/* Free m's body bytes, keeping the envelope and states. */
+void queue_msg_drop_body(struct queue_msg *m);
 /* Durably replace the recipient states of m (attempts, state, error): write
  * state/<id>.tmp, fsync, rename over state/<id>, fsync state/. */
 int queue_store_state_save(struct queue_store *qs, const struct queue_msg *m, const char **error_r);

@@ -2,7 +2,10 @@
  * (smtpd/spool/queue-record.c). The first byte picks spool file or state file.
  * Any input must be refused cleanly or decode; a decoded input must encode
  * back to exactly the same bytes (the decoders accept only the canonical
- * form), with envelope text free of CR, LF and NUL. */
+ * form), with envelope text free of CR, LF and NUL. The envelope-only
+ * decoder must agree: what it accepts re-encodes to exactly the bytes
+ * before body_off, and a whole file it accepts as an envelope is either
+ * refused by the whole-file decoder or decodes to the same envelope. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +23,26 @@ static void check_text(const char *s)
 	if (s != NULL)
 		check(queue_text_ok(
 		    s, strlen(s), QUEUE_DSN_MAX > QUEUE_ADDR_MAX ? QUEUE_DSN_MAX : QUEUE_ADDR_MAX));
+}
+
+static void head(const char *p, size_t len)
+{
+	struct queue_msg m, whole;
+	struct buf out;
+	const char *e;
+	if (queue_msg_decode_head(p, len, &m, &e) != 0)
+		return;
+	check(m.nrcpt >= 1 && m.body_off <= len && m.version == 2);
+	buf_init(&out, 0);
+	check(queue_msg_encode_head(&m, &out, 0, &e) == 0);
+	check(out.len == m.body_off && memcmp(out.data, p, out.len) == 0);
+	buf_free(&out);
+	if (queue_msg_decode(p, len, &whole, &e) == 0) {
+		check(whole.nrcpt == m.nrcpt && whole.body_off == m.body_off);
+		check(strcmp(whole.sender, m.sender) == 0);
+		queue_msg_free(&whole);
+	}
+	queue_msg_free(&m);
 }
 
 static void spool(const char *p, size_t len)
@@ -85,6 +108,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	if (data[0] & 1)
 		state((const char *)data + 1, size - 1);
+	else if (data[0] & 2)
+		head((const char *)data + 1, size - 1);
 	else
 		spool((const char *)data + 1, size - 1);
 	return 0;

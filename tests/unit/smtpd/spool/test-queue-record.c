@@ -316,7 +316,7 @@ static void test_handmade(void **state)
 	buf_free(&b);
 	/* an unsupported version */
 	buf_init(&b, 0);
-	raw_rec(&b, QREC_VERSION, 4, "\0\0\0\2", 4);
+	raw_rec(&b, QREC_VERSION, 4, "\0\0\0\3", 4);
 	assert_int_equal(decodes(&b, "unsupported spool format version"), -1);
 	buf_free(&b);
 }
@@ -380,13 +380,14 @@ static void test_forged_end(void **state)
 	const char *e;
 	fill_msg(&m, &r, 1);
 	buf_init(&head, 0);
-	assert_int_equal(queue_msg_encode_head(&m, &head, &e), 0);
+	assert_int_equal(queue_msg_encode_head(&m, &head, 0, &e), 0);
 	/* The forged END sits right after the BODY header, i.e. at offset
-	 * head.len + 5, so it checks head + that header. */
+	 * head.len + 5; in version 2 END covers what follows HEAD_END, so it
+	 * checks just that header. */
 	buf_init(&body, 0);
 	size_t flen = QUEUE_REC_HDR + 4;
 	unsigned char bh[5] = {QREC_BODY, 0, 0, 0, (unsigned char)(flen + 6)};
-	uint32_t crc = queue_crc32(queue_crc32(0, head.data, head.len), bh, 5);
+	uint32_t crc = queue_crc32(0, bh, 5);
 	assert_int_equal(queue_encode_end(crc, &body), 0);
 	assert_int_equal(buf_append(&body, "after\n", 6), 0);
 	buf_init(&file, 0);
@@ -406,6 +407,108 @@ static void test_forged_end(void **state)
 	buf_free(&head);
 	buf_free(&body);
 	buf_free(&file);
+}
+
+/* Version 2: HEAD_END right after the recipients checks the envelope
+ * alone, so any prefix holding it decodes as the envelope; damage in the
+ * body is invisible to the envelope decoder and caught by the whole-file
+ * one; damage in the envelope is caught by both. */
+static void test_envelope_only(void **state)
+{
+	(void)state;
+	struct queue_rcpt r[2] = {{.addr = "bob@example.org"}, {.addr = "carol@example.net"}};
+	struct queue_msg m, d, h;
+	struct buf b;
+	const char *e;
+	char body[3000];
+	for (size_t i = 0; i < sizeof(body); i++)
+		body[i] = (char)('a' + i % 26);
+	fill_msg(&m, r, 2);
+	buf_init(&b, 0);
+	assert_int_equal(queue_msg_encode(&m, body, sizeof(body), &b, &e), 0);
+	assert_int_equal(queue_msg_decode(b.data, b.len, &d, &e), 0);
+	assert_int_equal(d.version, 2);
+	/* HEAD_END is the record just before the first BODY record */
+	size_t head_end = d.body_off - QUEUE_REC_HDR - 4;
+	assert_int_equal((unsigned char)b.data[head_end], QREC_HEAD_END);
+	for (size_t cut = 0; cut <= b.len; cut++) {
+		int rc = queue_msg_decode_head(b.data, cut, &h, &e);
+		if (cut < d.body_off) {
+			assert_int_equal(rc, 1);
+			continue;
+		}
+		assert_int_equal(rc, 0);
+		assert_int_equal(h.body_off, d.body_off);
+		assert_int_equal(h.nrcpt, 2);
+		assert_string_equal(h.rcpts[1].addr, "carol@example.net");
+		assert_string_equal(h.sender, "alice@example.org");
+		assert_string_equal(h.id, test_id());
+		queue_msg_free(&h);
+	}
+	queue_msg_free(&d);
+	/* a flipped body byte: the envelope is fine, the file is not */
+	b.data[b.len - 100] ^= 1;
+	assert_int_equal(queue_msg_decode_head(b.data, b.len, &h, &e), 0);
+	queue_msg_free(&h);
+	assert_int_equal(queue_msg_decode(b.data, b.len, &d, &e), -1);
+	assert_string_equal(e, "checksum mismatch");
+	b.data[b.len - 100] ^= 1;
+	/* a flipped envelope byte (in the sender): both refuse */
+	char *at = memmem(b.data, b.len, "alice", 5);
+	assert_non_null(at);
+	*at ^= 2;
+	assert_int_equal(queue_msg_decode_head(b.data, b.len, &h, &e), -1);
+	assert_string_equal(e, "envelope checksum mismatch");
+	assert_int_equal(queue_msg_decode(b.data, b.len, &d, &e), -1);
+	buf_free(&b);
+}
+
+/* Version 1 files (written before HEAD_END existed) still decode, whole,
+ * and re-encode to the same bytes; the envelope decoder sends the caller to
+ * the whole-file decoder for them. HEAD_END is refused in a version 1 file,
+ * and a version 2 file without it is refused. */
+static void test_version1(void **state)
+{
+	(void)state;
+	struct queue_rcpt r = {.addr = "bob@example.org"};
+	struct queue_msg m, d, h;
+	struct buf b, again;
+	const char *e;
+	fill_msg(&m, &r, 1);
+	m.version = 1;
+	buf_init(&b, 0);
+	assert_int_equal(queue_msg_encode(&m, "hello\r\n", 7, &b, &e), 0);
+	assert_int_equal(queue_msg_decode(b.data, b.len, &d, &e), 0);
+	assert_int_equal(d.version, 1);
+	assert_int_equal(d.body_len, 7);
+	buf_init(&again, 0);
+	assert_int_equal(queue_msg_encode(&d, "hello\r\n", 7, &again, &e), 0);
+	assert_int_equal(again.len, b.len);
+	assert_memory_equal(again.data, b.data, b.len);
+	queue_msg_free(&d);
+	assert_int_equal(queue_msg_decode_head(b.data, b.len, &h, &e), 1);
+	buf_free(&again);
+	buf_free(&b);
+	/* HEAD_END in version 1 */
+	raw_prologue(&b);
+	raw_rec(&b, QREC_SENDER, 1, "a", 1);
+	raw_rec(&b, QREC_RCPT, 1, "b", 1);
+	raw_rec(&b, QREC_HEAD_END, 4, "\0\0\0\0", 4);
+	raw_end(&b);
+	assert_int_equal(decodes(&b, "record out of order"), -1);
+	buf_free(&b);
+	/* version 2 without HEAD_END */
+	buf_init(&b, 0);
+	raw_rec(&b, QREC_VERSION, 4, "\0\0\0\2", 4);
+	raw_rec(&b, QREC_ID, QUEUE_ID_LEN, test_id(), QUEUE_ID_LEN);
+	raw_rec(&b, QREC_ARRIVAL, 8, "\0\0\0\0\0\0\0\1", 8);
+	raw_rec(&b, QREC_SENDER, 1, "a", 1);
+	raw_rec(&b, QREC_RCPT, 1, "b", 1);
+	raw_rec(&b, QREC_BODY, 1, "x", 1);
+	raw_end(&b);
+	assert_int_equal(decodes(&b, "record out of order"), -1);
+	assert_int_equal(queue_msg_decode_head(b.data, b.len, &h, &e), -1);
+	buf_free(&b);
 }
 
 static void test_state_round_trip(void **state)
@@ -467,6 +570,8 @@ int main(void)
 	    cmocka_unit_test(test_handmade),
 	    cmocka_unit_test(test_oversized),
 	    cmocka_unit_test(test_forged_end),
+	    cmocka_unit_test(test_envelope_only),
+	    cmocka_unit_test(test_version1),
 	    cmocka_unit_test(test_state_round_trip),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
