@@ -225,6 +225,19 @@ class SessionTest(ImapBase):
         out = r.cmd("d", "SELECT Nope")
         self.assertEqual(out[-1], b"d NO [NONEXISTENT] Mailbox doesn't exist: Nope")
 
+    def test_list_pattern_cannot_backtrack(self):
+        # Issue 18: the recursive matcher took 5.7 s on this pattern over a
+        # 200-character name. A denial-of-service bound, not a benchmark.
+        c = self.imap("alice")
+        long_name = "a" * 200
+        self.ok(c.create(long_name))
+        for pat in ("*a*a*a*a*a*ab", "%a%a%a%a%a%ab"):
+            t0 = time.monotonic()
+            self.assertEqual(self.ok(c.list('""', pat)), [None])
+            self.assertLess(time.monotonic() - t0, 1.0, pat)
+        data = self.ok(c.list('""', "*a*a*a*a*a*a"))
+        self.assertEqual(data, [b'(\\HasNoChildren) "/" ' + long_name.encode()])
+
     def test_create_delete_rename_hierarchy(self):
         c = self.imap("alice")
         self.ok(c.create("Projects/2026/Q4"))
