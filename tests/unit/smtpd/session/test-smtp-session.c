@@ -605,16 +605,16 @@ static void test_smuggling(void **state)
 	(void)state;
 	struct t *t = t_ehlo(SMTP_MODE_MX);
 	t->o.size_limit = 0;
-	/* each vector is followed by what would be a smuggled second message */
-	const char body[] =
-	    "Subject: a\r\n\r\nx\n.\r\nMAIL FROM:<s@x>\r\ny\r.\rz\r\n.\nRCPT TO:<v>\r\n"
-	    "end\r\n.\r\n";
+	/* each vector is followed by what would be a smuggled second message;
+	 * bare LFs are normalised, so the message is taken, as one */
+	const char body[] = "Subject: a\r\n\r\nx\n.\r\nMAIL FROM:<s@x>\r\nz\r\n.\nRCPT TO:<v>\r\n"
+	                    "w\n.\nDATA\r\nend\r\n.\r\n";
 	send_body(t, body, sizeof(body) - 1);
 	out(t, "250 2.0.0 Ok: queued as QID1\r\n");
 	assert_int_equal(t->f.begins, 1);
 	assert_int_equal(t->f.n_done, 1);
-	const char want[] = "Subject: a\r\n\r\nx\r\n.\r\nMAIL FROM:<s@x>\r\ny\r.\rz\r\n.\r\nRCPT "
-	                    "TO:<v>\r\nend\r\n";
+	const char want[] = "Subject: a\r\n\r\nx\r\n.\r\nMAIL FROM:<s@x>\r\nz\r\n.\r\nRCPT "
+	                    "TO:<v>\r\nw\r\n.\r\nDATA\r\nend\r\n";
 	delivered(t, 0, want, sizeof(want) - 1);
 	/* back in command mode after the one message */
 	in(t, "NOOP\r\n");
@@ -626,6 +626,33 @@ static void test_smuggling(void **state)
 	out(t, "250 2.0.0 Ok: queued as QID2\r\n");
 	assert_int_equal(t->f.n_done, 2);
 	delivered(t, 1, want, sizeof(want) - 1);
+	t_free(t);
+}
+
+/* A bare CR (here <CR>.<CR><LF>, the CVE-2023-51764 vector) refuses the
+ * whole message at its real end; nothing is queued, the session goes on. */
+static void test_bare_cr_refused(void **state)
+{
+	(void)state;
+	struct t *t = t_ehlo(SMTP_MODE_MX);
+	const char body[] = "Subject: a\r\n\r\nbody\r.\r\nMAIL FROM:<s@x>\r\nRCPT TO:<v@x>\r\n"
+	                    "DATA\r\nsmuggled\r\n.\r\n";
+	send_body(t, body, sizeof(body) - 1);
+	out(t, "554 5.6.0 Message contains bare CR\r\n");
+	assert_int_equal(t->f.begins, 1);
+	assert_int_equal(t->f.aborts, 1);
+	assert_int_equal(t->f.commits, 0);
+	assert_int_equal(t->f.n_done, 0);
+	/* in the header section too, and split at the CR */
+	send_body(t, "Subject: a\r", 11);
+	in(t, "b\r\n\r\nx\r\n.\r\n");
+	out(t, "554 5.6.0 Message contains bare CR\r\n");
+	assert_int_equal(t->f.aborts, 2);
+	/* a clean message after it is taken */
+	send_body(t, "Subject: c\r\n\r\nok\r\n.\r\n", 24);
+	out(t, "250 2.0.0 Ok: queued as QID3\r\n");
+	assert_int_equal(t->f.n_done, 1);
+	delivered(t, 0, "Subject: c\r\n\r\nok\r\n", 18);
 	t_free(t);
 }
 
@@ -741,23 +768,15 @@ static void test_queue_failures(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_greeting_ehlo),
-	    cmocka_unit_test(test_simple_commands),
-	    cmocka_unit_test(test_sequence_errors),
-	    cmocka_unit_test(test_line_too_long),
-	    cmocka_unit_test(test_too_many_errors),
-	    cmocka_unit_test(test_pipelining),
-	    cmocka_unit_test(test_relay_mx),
-	    cmocka_unit_test(test_relay_submission),
-	    cmocka_unit_test(test_auth_login_dialog),
-	    cmocka_unit_test(test_starttls_injection),
-	    cmocka_unit_test(test_data_and_received),
-	    cmocka_unit_test(test_smuggling),
-	    cmocka_unit_test(test_8bit),
-	    cmocka_unit_test(test_size_limit),
-	    cmocka_unit_test(test_max_hops),
-	    cmocka_unit_test(test_submission_headers),
-	    cmocka_unit_test(test_queue_failures),
+	    cmocka_unit_test(test_greeting_ehlo),      cmocka_unit_test(test_simple_commands),
+	    cmocka_unit_test(test_sequence_errors),    cmocka_unit_test(test_line_too_long),
+	    cmocka_unit_test(test_too_many_errors),    cmocka_unit_test(test_pipelining),
+	    cmocka_unit_test(test_relay_mx),           cmocka_unit_test(test_relay_submission),
+	    cmocka_unit_test(test_auth_login_dialog),  cmocka_unit_test(test_starttls_injection),
+	    cmocka_unit_test(test_data_and_received),  cmocka_unit_test(test_smuggling),
+	    cmocka_unit_test(test_bare_cr_refused),    cmocka_unit_test(test_8bit),
+	    cmocka_unit_test(test_size_limit),         cmocka_unit_test(test_max_hops),
+	    cmocka_unit_test(test_submission_headers), cmocka_unit_test(test_queue_failures),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
