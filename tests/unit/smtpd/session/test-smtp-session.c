@@ -542,6 +542,49 @@ static void test_starttls_injection(void **state)
 	t_free(t);
 }
 
+/* Issue 18: a client that pipelines EHLO and never reads fills the output
+ * buffer; the session ends with one whole 421 after whole replies. */
+static void test_output_full_421(void **state)
+{
+	(void)state;
+	char host[201];
+	memset(host, 'h', 200);
+	host[200] = '\0';
+	struct t *t = t_new(SMTP_MODE_MX);
+	t->o.hostname = host;
+	t->o.max_errors = 0;
+	t_start(t);
+	char ehlo[64 * 1024];
+	const char line[] = "EHLO client.example.com\r\n";
+	size_t n = 0;
+	while (n + sizeof(line) - 1 <= sizeof(ehlo)) {
+		memcpy(ehlo + n, line, sizeof(line) - 1);
+		n += sizeof(line) - 1;
+	}
+	int rounds = 0;
+	while (!smtp_session_closed(t->s) && rounds++ < 64)
+		in_n(t, ehlo, n);
+	assert_true(smtp_session_closed(t->s));
+	assert_int_equal(t->last_rc, -1);
+	struct buf *o = smtp_session_output(t->s);
+	assert_true(o->len > 1000 * 1000 && o->len <= 1024 * 1024 + 512);
+	char want[300];
+	snprintf(want, sizeof(want), "\r\n421 4.7.0 %s Error: too much unread output\r\n", host);
+	size_t wl = strlen(want);
+	assert_true(o->len > wl);
+	assert_memory_equal(o->data + o->len - wl, want, wl);
+	/* the reply before it is whole: its last line "250 SMTPUTF8" */
+	const char *prev = o->data + o->len - wl - strlen("250 SMTPUTF8");
+	assert_memory_equal(prev, "250 SMTPUTF8", strlen("250 SMTPUTF8"));
+	/* one 421, and nothing more is said or read */
+	assert_null(memmem(o->data, o->len - wl + 2, "421 ", 4));
+	size_t len = o->len;
+	in(t, "NOOP\r\n");
+	assert_int_equal(t->last_rc, -1);
+	assert_int_equal(o->len, len);
+	t_free(t);
+}
+
 /* Run one transaction with body (the bytes after DATA's CRLF). */
 static void send_body(struct t *t, const char *body, size_t len)
 {
@@ -768,15 +811,25 @@ static void test_queue_failures(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_greeting_ehlo),      cmocka_unit_test(test_simple_commands),
-	    cmocka_unit_test(test_sequence_errors),    cmocka_unit_test(test_line_too_long),
-	    cmocka_unit_test(test_too_many_errors),    cmocka_unit_test(test_pipelining),
-	    cmocka_unit_test(test_relay_mx),           cmocka_unit_test(test_relay_submission),
-	    cmocka_unit_test(test_auth_login_dialog),  cmocka_unit_test(test_starttls_injection),
-	    cmocka_unit_test(test_data_and_received),  cmocka_unit_test(test_smuggling),
-	    cmocka_unit_test(test_bare_cr_refused),    cmocka_unit_test(test_8bit),
-	    cmocka_unit_test(test_size_limit),         cmocka_unit_test(test_max_hops),
-	    cmocka_unit_test(test_submission_headers), cmocka_unit_test(test_queue_failures),
+	    cmocka_unit_test(test_greeting_ehlo),
+	    cmocka_unit_test(test_simple_commands),
+	    cmocka_unit_test(test_sequence_errors),
+	    cmocka_unit_test(test_line_too_long),
+	    cmocka_unit_test(test_too_many_errors),
+	    cmocka_unit_test(test_pipelining),
+	    cmocka_unit_test(test_relay_mx),
+	    cmocka_unit_test(test_relay_submission),
+	    cmocka_unit_test(test_auth_login_dialog),
+	    cmocka_unit_test(test_starttls_injection),
+	    cmocka_unit_test(test_data_and_received),
+	    cmocka_unit_test(test_smuggling),
+	    cmocka_unit_test(test_bare_cr_refused),
+	    cmocka_unit_test(test_output_full_421),
+	    cmocka_unit_test(test_8bit),
+	    cmocka_unit_test(test_size_limit),
+	    cmocka_unit_test(test_max_hops),
+	    cmocka_unit_test(test_submission_headers),
+	    cmocka_unit_test(test_queue_failures),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
