@@ -126,6 +126,11 @@ static int lookup_auth(struct deliver_ctx *c)
 		fprintf(stderr, "loft-deliver: %s: user unknown\n", c->user);
 		return EX_NOUSER;
 	}
+	if (r == LMTP_LOOKUP_REFUSED) {
+		fprintf(stderr, "loft-deliver: %s: delivery to this user is not permitted\n",
+		        c->user);
+		return EX_NOPERM;
+	}
 	return r == LMTP_LOOKUP_OK ? 0 : EX_TEMPFAIL;
 }
 

@@ -17,8 +17,10 @@
 #include "buf.h"
 #include "config.h"
 #include "log.h"
+#include "path-check.h"
 #include "privdrop.h"
 #include "sandbox.h"
+#include "uid-range.h"
 #include "wire.h"
 
 #define WORKER_AUTH_TIMEOUT_MS 5000
@@ -40,9 +42,8 @@ int worker_maildir_path(const char *mail, const char **path_r, const char **err_
 	if (p[0] != '/')
 		return *err_r = "maildir path is not absolute", -1;
 	/* A path with .. could leave the place auth meant; nobody needs one. */
-	for (const char *s = p; (s = strstr(s, "/..")) != NULL; s += 3)
-		if (s[3] == '/' || s[3] == '\0')
-			return *err_r = "maildir path contains ..", -1;
+	if (path_has_dotdot(p, strlen(p)))
+		return *err_r = "maildir path contains ..", -1;
 	*path_r = p;
 	return 0;
 }
@@ -156,6 +157,12 @@ static int worker_redeem(const struct worker_job *job, struct worker_user *u, co
 		return -1;
 	if (geteuid() == 0 && u->rep.uid == 0)
 		return *reason_r = "refusing to run a mail session as root", -1;
+	/* only as root does the session become this uid (unprivileged mode
+	 * stays the invoking user) */
+	if (geteuid() == 0 &&
+	    uid_range_check(u->rep.uid, u->rep.gid, config_uint(job->cfg, "first_valid_uid"),
+	                    config_uint(job->cfg, "last_valid_uid"), reason_r) < 0)
+		return -1;
 	return 0;
 }
 

@@ -20,7 +20,9 @@
 #define MASTER_ERR_MAX              512
 #define MASTER_LISTEN_BACKLOG       128
 #define MASTER_RESTART_DELAY_MIN_MS 1000
-#define MASTER_RESTART_RESET_MS     60000 /* a child up this long crashes "afresh" */
+/* A child that dies sooner failed to start (back off); one that lived this
+ * long was serving, and is restarted at once with the back-off reset. */
+#define MASTER_STARTUP_WINDOW_MS 2000
 
 /* A bound listening socket, inet or unix. */
 struct listener {

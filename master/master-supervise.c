@@ -1,7 +1,8 @@
 /* master-supervise.c: the children's life cycle in the master. Reaps exits
- * on SIGCHLD, restarts a child that died unasked after a doubling back-off
- * (reset once it has run a minute), lets draining children go, and runs the
- * SIGTERM shutdown: TERM everyone, KILL what is left after shutdown_timeout. */
+ * on SIGCHLD, restarts a child that died unasked: at once when it had been
+ * serving, after a doubling back-off when it died starting up (or could not
+ * be spawned); lets draining children go, and runs the SIGTERM shutdown:
+ * TERM everyone, KILL what is left after shutdown_timeout. */
 #include "master-ctx.h"
 
 #include <errno.h>
@@ -88,18 +89,27 @@ static void child_schedule_restart(struct child *c)
 	uint64_t ran_ms = (uint64_t)(now.tv_sec - c->started.tv_sec) * 1000 +
 	                  (uint64_t)((now.tv_nsec - c->started.tv_nsec) / 1000000);
 	uint64_t max = config_time_ms(m->cfg, "master_restart_delay_max");
-	if (ran_ms >= MASTER_RESTART_RESET_MS)
+	/* Only a child that really ran (pid set) can have been serving: a
+	 * failed spawn always backs off, so it never loops. A serving child's
+	 * crash must not leave its service down for the back-off. */
+	bool serving = c->pid > 0 && ran_ms >= MASTER_STARTUP_WINDOW_MS;
+	uint64_t delay = 0;
+	if (serving) {
 		c->delay_ms = MASTER_RESTART_DELAY_MIN_MS;
-	uint64_t delay = c->delay_ms < max ? c->delay_ms : max;
-	c->delay_ms = delay * 2 < max ? delay * 2 : max;
+	} else {
+		delay = c->delay_ms < max ? c->delay_ms : max;
+		c->delay_ms = delay * 2 < max ? delay * 2 : max;
+	}
 	c->pid = 0;
 	c->state = CHILD_RESTARTING;
 	c->restarts++;
 	c->timer = evloop_add_timer(m->base, delay, on_restart_timer, c);
-	char dt[32];
-	delay_text(delay, dt, sizeof(dt));
-	log_notice(&m->log, "service %s restarting in %s (restart %u)", c->svc->name, dt,
-	           c->restarts);
+	char dt[32] = "now";
+	if (delay > 0) {
+		memcpy(dt, "in ", 3);
+		delay_text(delay, dt + 3, sizeof(dt) - 3);
+	}
+	log_notice(&m->log, "service %s restarting %s (restart %u)", c->svc->name, dt, c->restarts);
 	if (c->timer == NULL) {
 		log_error(&m->log, "cannot arm restart timer for %s; restarting now", c->svc->name);
 		on_restart_timer(-1, 0, c);

@@ -13,6 +13,7 @@
 
 #include "config.h"
 #include "imap-fetch-render.h"
+#include "imap-pattern.h"
 #include "maildir-private.h"
 
 static const char *const special_use[][2] = {
@@ -47,24 +48,12 @@ char *imap_mailbox_arg(struct imap_session *s, const struct imap_command *c,
 	return NULL;
 }
 
-/* Pattern match with '*' (anything) and '%' (anything but sep). */
+/* '*' (anything) and '%' (anything but sep), in linear passes. */
 static int pattern_match(const char *pat, const char *name, char sep, int icase)
 {
-	for (; *pat != '\0'; pat++, name++) {
-		if (*pat == '*' || *pat == '%') {
-			for (const char *n = name;; n++) {
-				if (pattern_match(pat + 1, n, sep, icase))
-					return 1;
-				if (*n == '\0' || (*pat == '%' && *n == sep))
-					return 0;
-			}
-		}
-		if (*name == '\0')
-			return 0;
-		if (icase ? strncasecmp(pat, name, 1) != 0 : *pat != *name)
-			return 0;
-	}
-	return *name == '\0';
+	const char *err;
+	(void)icase;
+	return imap_pattern_match(pat, strlen(pat), name, strlen(name), sep, &err) == 1;
 }
 
 /* INBOX (and its children's prefix) matches its pattern in any case. */

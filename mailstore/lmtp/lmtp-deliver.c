@@ -23,6 +23,7 @@
 #include "config.h"
 #include "log.h"
 #include "maildir.h"
+#include "path-check.h"
 #include "privdrop.h"
 #include "sandbox.h"
 
@@ -64,6 +65,12 @@ char *lmtp_maildir_path(const char *location, bool from_config, const char *user
 	}
 	if (res != NULL && res[0] != '/') {
 		*err_r = "mail location is not an absolute path";
+		free(res);
+		res = NULL;
+	}
+	/* the worker's rule: a path with .. could leave the place auth meant */
+	if (res != NULL && path_has_dotdot(res, strlen(res))) {
+		*err_r = "maildir path contains ..";
 		free(res);
 		res = NULL;
 	}
@@ -169,6 +176,13 @@ static void deliver_child(int spool_fd, const char *qid, const char *sender, con
 	signal(SIGCHLD, SIG_DFL);
 	if (drop_privs) {
 		struct privdrop_spec spec = {.uid = u->uid, .gid = u->gid};
+		/* the lookup refused these already; never write mail as root */
+		if (u->uid == 0 || u->gid == 0) {
+			if (log)
+				log_error(log, "delivery to %s: refusing uid %u gid %u", rcpt,
+				          (unsigned)u->uid, (unsigned)u->gid);
+			_exit(CHILD_TMPFAIL);
+		}
 		if (privdrop_apply(&spec, err, sizeof(err)) < 0) {
 			if (log)
 				log_error(log, "delivery to %s: privilege drop: %s", rcpt, err);

@@ -12,6 +12,7 @@
 #include "buf.h"
 #include "config.h"
 #include "log.h"
+#include "uid-range.h"
 
 #define LOOKUP_TIMEOUT_MS 10000
 
@@ -71,6 +72,17 @@ static enum lmtp_lookup_result fill_user(struct lmtp_auth_lookup *al,
 	bool from_cfg = rep->mail == NULL || rep->mail[0] == '\0';
 	const char *loc = from_cfg ? config_str(al->cfg, "mail_location") : rep->mail;
 	memset(u, 0, sizeof(*u));
+	/* as root delivery becomes this uid: a system account or root's group
+	 * is refused now (550), not accepted and deferred at delivery */
+	if (geteuid() == 0 &&
+	    uid_range_check(rep->uid, rep->gid, config_uint(al->cfg, "first_valid_uid"),
+	                    config_uint(al->cfg, "last_valid_uid"), &err) < 0) {
+		if (al->log)
+			log_warning(al->log, "user %s (uid %u, gid %u): %s",
+			            rep->user ? rep->user : "?", (unsigned)rep->uid,
+			            (unsigned)rep->gid, err);
+		return LMTP_LOOKUP_REFUSED;
+	}
 	u->uid = rep->uid;
 	u->gid = rep->gid;
 	u->seccomp = config_bool(al->cfg, "seccomp");

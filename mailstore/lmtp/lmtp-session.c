@@ -231,6 +231,12 @@ static int cmd_rcpt(struct lmtp_sess *s, const struct smtp_cmd *c)
 		reply(s, "550 5.1.1 <%s>... User unknown", r.to.full);
 		return H_OK;
 	}
+	if (lr == LMTP_LOOKUP_REFUSED) {
+		session_log(s, LOG_INFO, "RCPT <%s>: delivery to this user not permitted",
+		            r.to.full);
+		reply(s, "550 5.7.1 <%s>... Delivery to this user is not permitted", r.to.full);
+		return H_OK;
+	}
 	if (lr != LMTP_LOOKUP_OK) {
 		reply(s, "451 4.3.0 <%s>... Temporary user lookup failure", r.to.full);
 		return H_OK;

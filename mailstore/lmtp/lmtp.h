@@ -51,6 +51,7 @@ enum lmtp_lookup_result {
 	LMTP_LOOKUP_OK,
 	LMTP_LOOKUP_NOTFOUND,
 	LMTP_LOOKUP_TEMPFAIL,
+	LMTP_LOOKUP_REFUSED, /* a user mail may not be delivered to (system uid, gid 0) */
 };
 
 /* Look a recipient up; fills *u (strings malloc'd) on OK. addr is the full

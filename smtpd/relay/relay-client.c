@@ -19,6 +19,7 @@
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 
+#include "relay-data.h"
 #include "tls.h"
 
 #define RELAY_IN_MAX  (RELAY_REPLY_LINE + 2) * RELAY_REPLY_LINES
@@ -222,43 +223,27 @@ bool relay_body_8bit(const char *spool, size_t len, const struct queue_msg *m)
 
 int relay_conn_data(struct relay_conn *c, const char *spool, size_t len, const struct queue_msg *m)
 {
-	char *out = malloc(RELAY_OUT_BUF + 8);
+	char *out = malloc(RELAY_OUT_BUF * RELAY_DATA_GROWTH + RELAY_DATA_TAIL);
 	if (out == NULL) {
 		set_err(c, "4.3.0 out of memory");
 		return -1;
 	}
-	size_t o = 0, pos = m->body_off;
-	bool bol = true; /* at the start of a line */
-	char prev = '\0';
+	struct relay_data_enc enc;
+	relay_data_init(&enc);
+	size_t pos = m->body_off;
 	const char *chunk;
 	size_t n;
 	int rc = 0;
 	while (rc == 0 && queue_body_next(spool, len, &pos, &chunk, &n) == 1) {
-		for (size_t i = 0; i < n; i++) {
-			char ch = chunk[i];
-			if (bol && ch == '.')
-				out[o++] = '.';
-			if (ch == '\n' && prev != '\r')
-				out[o++] = '\r'; /* only CRLF goes on the wire */
-			out[o++] = ch;
-			bol = ch == '\n';
-			prev = ch;
-			if (o >= RELAY_OUT_BUF) {
-				if ((rc = conn_write(c, out, o)) < 0)
-					break;
-				o = 0;
-			}
+		for (size_t i = 0; rc == 0 && i < n; i += RELAY_OUT_BUF) {
+			size_t part = n - i < RELAY_OUT_BUF ? n - i : RELAY_OUT_BUF;
+			size_t o = relay_data_encode(&enc, chunk + i, part, out);
+			if (o > 0)
+				rc = conn_write(c, out, o);
 		}
 	}
-	if (rc == 0) {
-		if (!bol) {
-			memcpy(out + o, "\r\n", 2);
-			o += 2;
-		}
-		memcpy(out + o, ".\r\n", 3);
-		o += 3;
-		rc = conn_write(c, out, o);
-	}
+	if (rc == 0)
+		rc = conn_write(c, out, relay_data_finish(&enc, out));
 	free(out);
 	return rc;
 }

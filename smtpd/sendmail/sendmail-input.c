@@ -17,8 +17,16 @@ int sendmail_input_line(const char *p, size_t len, bool ignore_dots, struct buf 
 		n--;
 	if (!ignore_dots && n == 1 && p[0] == '.')
 		return 1;
-	if (buf_append(out, p, n) < 0 || buf_append(out, "\r\n", 2) < 0)
-		return -1;
+	/* a CR left inside the line is a line end too: the queue and every
+	 * next hop see only CRLF (SMTP smuggling, issue 18) */
+	size_t start = 0;
+	for (size_t i = 0; i <= n; i++) {
+		if (i < n && p[i] != '\r')
+			continue;
+		if (buf_append(out, p + start, i - start) < 0 || buf_append(out, "\r\n", 2) < 0)
+			return -1;
+		start = i + 1;
+	}
 	return 0;
 }
 

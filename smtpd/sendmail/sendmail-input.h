@@ -12,7 +12,8 @@
 struct buf;
 
 /* One input line p[0..len) (with its LF, or without one at end of input).
- * Appends it to out with a CRLF line end (LF and CRLF both become CRLF).
+ * Appends it to out with a CRLF line end (LF and CRLF both become CRLF;
+ * a CR inside the line becomes CRLF too, so no bare CR reaches the queue).
  * Without ignore_dots a line holding just "." ends the message: returns 1
  * and appends nothing. Otherwise 0, or -1 when out is full. */
 int sendmail_input_line(const char *p, size_t len, bool ignore_dots, struct buf *out);

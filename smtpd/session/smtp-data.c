@@ -2,7 +2,9 @@
  * Only a "." line after a real CRLF can be the end (and only ".\r\n" is);
  * the first "." of a line after a real CRLF is removed (RFC 5321 4.5.2).
  * A bare LF becomes CRLF (Postfix smtpd_forbid_bare_newline = normalize)
- * but the line after it is plain content; a bare CR is kept as a byte. */
+ * but the line after it is plain content. A bare CR sets bare_cr (the
+ * session refuses such a message, docs/smtpd.md) and is written as CRLF
+ * followed by plain content too, so a next hop can never see it. */
 #include "smtp-data.h"
 
 #include "buf.h"
@@ -19,6 +21,7 @@ void smtp_data_init(struct smtp_data *d)
 {
 	d->state = D_BOL;
 	d->done = false;
+	d->bare_cr = false;
 }
 
 /* A byte in D_LINE: returns the next state; -1 when out is full. */
@@ -31,7 +34,17 @@ static int line_byte(char c, struct buf *out)
 	return buf_append(out, &c, 1) < 0 ? -1 : D_LINE;
 }
 
-static int step(int st, char c, struct buf *out, bool *done)
+/* A CR that c does not follow with LF: a line end for the output, plain
+ * content after it (no unstuffing, no terminator). */
+static int bare_cr(struct smtp_data *d, char c, struct buf *out)
+{
+	d->bare_cr = true;
+	if (buf_append(out, "\r\n", 2) < 0)
+		return -1;
+	return line_byte(c, out);
+}
+
+static int step(struct smtp_data *d, int st, char c, struct buf *out)
 {
 	switch (st) {
 	case D_BOL:
@@ -41,9 +54,7 @@ static int step(int st, char c, struct buf *out, bool *done)
 	case D_CR:
 		if (c == '\n')
 			return buf_append(out, "\r\n", 2) < 0 ? -1 : D_BOL;
-		if (buf_append(out, "\r", 1) < 0)
-			return -1;
-		return line_byte(c, out);
+		return bare_cr(d, c, out);
 	case D_DOT:
 		if (c == '\r')
 			return D_DOTCR;
@@ -52,12 +63,10 @@ static int step(int st, char c, struct buf *out, bool *done)
 		return line_byte(c, out); /* the stuffing dot is dropped */
 	case D_DOTCR:
 		if (c == '\n') {
-			*done = true;
+			d->done = true;
 			return D_BOL;
 		}
-		if (buf_append(out, "\r", 1) < 0) /* ".\r" + more: drop the dot */
-			return -1;
-		return line_byte(c, out);
+		return bare_cr(d, c, out); /* ".\r" + more: the dot was stuffing */
 	default:
 		return line_byte(c, out);
 	}
@@ -78,7 +87,7 @@ size_t smtp_data_feed(struct smtp_data *d, const char *p, size_t len, struct buf
 			if (i == len)
 				break;
 		}
-		int next = step(d->state, p[i], out, &d->done);
+		int next = step(d, d->state, p[i], out);
 		if (next < 0)
 			return (size_t)-1;
 		d->state = next;

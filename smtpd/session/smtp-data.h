@@ -1,7 +1,9 @@
 /* smtp-data.h: the streaming DATA decoder of smtpd. Pure: dot-unstuffing,
- * bare LF normalised to CRLF, and an end only at CRLF "." CRLF, so that no
- * smuggling variant (<LF>.<CR><LF>, <CR>.<CR>, <LF>.<LF>) can end or split a
- * message (CVE-2023-51764). */
+ * bare LF normalised to CRLF, a bare CR flagged (the session refuses the
+ * message) and written as CRLF, and an end only at CRLF "." CRLF, so that
+ * no smuggling variant (<LF>.<CR><LF>, <CR>.<CR><LF>, <LF>.<LF>) can end or
+ * split a message (CVE-2023-51764). The output never holds a bare CR or
+ * LF. */
 #ifndef LOFT_SMTP_DATA_H
 #define LOFT_SMTP_DATA_H
 
@@ -12,7 +14,8 @@ struct buf;
 
 struct smtp_data {
 	int state;
-	bool done; /* the terminator was seen */
+	bool done;    /* the terminator was seen */
+	bool bare_cr; /* a CR not followed by LF was seen */
 };
 
 /* Start decoding right after the DATA command line, whose CRLF counts as

@@ -123,7 +123,9 @@ static void sink(struct smtp_session *s, const char *p, size_t len)
 	s->size += len;
 	if (limit > 0 && s->size > limit)
 		s->over_size = true;
-	if (s->over_size || s->too_many_hops || s->write_res != SMTP_QUEUE_OK || len == 0)
+	/* a bare CR refuses the message: nothing more goes to the queue */
+	if (s->over_size || s->too_many_hops || s->data.bare_cr || s->write_res != SMTP_QUEUE_OK ||
+	    len == 0)
 		return;
 	if (!s->in_headers) {
 		queue_write(s, p, len);
@@ -140,13 +142,16 @@ static void sink(struct smtp_session *s, const char *p, size_t len)
 
 static void finish(struct smtp_session *s)
 {
-	if (s->in_headers && !s->over_size && s->write_res == SMTP_QUEUE_OK)
+	bool bare_cr = s->data.bare_cr;
+	if (s->in_headers && !s->over_size && !bare_cr && s->write_res == SMTP_QUEUE_OK)
 		flush_headers(s);
 	s->state = ST_HELO;
-	if (s->over_size || s->too_many_hops || s->write_res != SMTP_QUEUE_OK) {
+	if (s->over_size || s->too_many_hops || bare_cr || s->write_res != SMTP_QUEUE_OK) {
 		sess_data_abort(s);
 		if (s->over_size)
 			sess_reply(s, 552, "5.3.4", "Message size exceeds fixed limit");
+		else if (bare_cr) /* RFC 5321 2.3.8; the smuggling sign, see docs/smtpd.md */
+			sess_reply(s, 554, "5.6.0", "Message contains bare CR");
 		else if (s->too_many_hops)
 			sess_reply(s, 554, "5.4.6", "Too many hops");
 		else if (s->write_res == SMTP_QUEUE_PERM)

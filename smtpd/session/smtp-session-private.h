@@ -11,6 +11,9 @@
 
 #define SESS_INPUT_MAX  (1024 * 1024)
 #define SESS_OUTPUT_MAX (1024 * 1024)
+/* Room past SESS_OUTPUT_MAX kept for the one 421 that ends a session whose
+ * client does not read its replies: "421 4.7.0 " + host name + text. */
+#define SESS_OUTPUT_RESERVE 512
 /* Header section held back to count hops and look for Message-ID/Date; a
  * longer one is written as it is (its hop count is then of this part). */
 #define SESS_HEADER_MAX (256 * 1024)
@@ -32,7 +35,9 @@ struct smtp_session {
 	bool skip_line; /* inside an over-long line: drop up to its LF */
 	unsigned errors;
 	struct buf in, out;
-	struct buf helo; /* sanitised */
+	size_t reply_start; /* where the reply being written began in out */
+	bool reply_open;    /* its last line was a "NNN-" one */
+	struct buf helo;    /* sanitised */
 	bool esmtp;
 	bool tls;
 	struct buf tls_proto, tls_cipher; /* sanitised */

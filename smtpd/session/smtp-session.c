@@ -14,21 +14,37 @@
 #include "smtp-headers.h"
 #include "smtp-session-private.h"
 
+/* The client stopped reading: drop the reply being written (all its
+ * lines, so no "250-" is left without its end) and end with a 421 in the
+ * room kept for it. */
+static void sess_output_full(struct smtp_session *s)
+{
+	if (s->reply_start < s->out.len)
+		s->out.len = s->reply_start;
+	if (s->out.data != NULL)
+		s->out.data[s->out.len] = '\0';
+	/* reply_start <= SESS_OUTPUT_MAX, so this fits in the reserve */
+	buf_printf(&s->out, "421 4.7.0 %.*s Error: too much unread output\r\n", 255,
+	           s->o->hostname);
+	s->reply_open = false;
+	s->closed = true;
+}
+
 void sess_vreply(struct smtp_session *s, bool more, int code, const char *enh, const char *fmt,
                  va_list ap)
 {
-	size_t start = s->out.len;
+	if (s->closed)
+		return; /* nothing is said after the last word (221, 421) */
+	if (!s->reply_open)
+		s->reply_start = s->out.len;
+	s->reply_open = more;
 	if (code >= 400 && code != 421)
 		s->errors++;
-	/* a full output buffer means the client is not reading: end it */
 	if (buf_printf(&s->out, "%03d%c", code, more ? '-' : ' ') < 0 ||
 	    (enh != NULL && buf_printf(&s->out, "%s ", enh) < 0) ||
-	    buf_vprintf(&s->out, fmt, ap) < 0 || buf_append(&s->out, "\r\n", 2) < 0) {
-		s->out.len = start; /* no half-written reply line */
-		if (s->out.data != NULL)
-			s->out.data[start] = '\0';
-		s->closed = true;
-	}
+	    buf_vprintf(&s->out, fmt, ap) < 0 || buf_append(&s->out, "\r\n", 2) < 0 ||
+	    s->out.len > SESS_OUTPUT_MAX)
+		sess_output_full(s);
 }
 
 void sess_reply(struct smtp_session *s, int code, const char *enh, const char *fmt, ...)
@@ -471,7 +487,7 @@ struct smtp_session *smtp_session_new(const struct smtp_session_opts *opts)
 		return NULL;
 	s->o = opts;
 	buf_init(&s->in, SESS_INPUT_MAX);
-	buf_init(&s->out, SESS_OUTPUT_MAX);
+	buf_init(&s->out, SESS_OUTPUT_MAX + SESS_OUTPUT_RESERVE);
 	buf_init(&s->helo, SMTP_SANITIZE_MAX + 1);
 	buf_init(&s->dec, 0);
 	buf_init(&s->hdr, 0);

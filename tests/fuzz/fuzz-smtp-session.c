@@ -2,7 +2,8 @@
  * (smtpd/session/smtp-session.c) with accepting fake callbacks. The input is cut into
  * chunks; AUTH and STARTTLS are answered between chunks. The output must
  * always be well-formed reply lines ("NNN " or "NNN-" ... CRLF, no control
- * bytes), and the queue calls must pair up (begin -> commit or abort). */
+ * bytes), the queue calls must pair up (begin -> commit or abort), and
+ * what is queued never holds a bare CR or LF (smuggling, issue 18). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 
 struct fz {
 	int auth_pending, tls_pending, open;
+	char last; /* the last byte queued in this message */
 };
 
 static enum smtp_rcpt_result f_rcpt(void *ctx, const struct smtp_addr *a)
@@ -46,22 +48,29 @@ static enum smtp_queue_result f_begin(void *ctx, const struct smtp_txn *txn, cha
 	if (f->open || txn->n_rcpts == 0)
 		abort();
 	f->open = 1;
+	f->last = '\0';
 	memcpy(qid, "Q1", n < 3 ? n : 3);
 	return SMTP_QUEUE_OK;
 }
 
 static enum smtp_queue_result f_write(void *ctx, const char *p, size_t len)
 {
-	(void)p;
-	if (!((struct fz *)ctx)->open || len == 0)
+	struct fz *f = ctx;
+	if (!f->open || len == 0)
 		abort();
+	/* a CRLF may be split between two writes: carry the last byte over */
+	for (size_t i = 0; i < len; i++) {
+		if ((f->last == '\r') != (p[i] == '\n'))
+			abort();
+		f->last = p[i];
+	}
 	return SMTP_QUEUE_OK;
 }
 
 static enum smtp_queue_result f_commit(void *ctx)
 {
 	struct fz *f = ctx;
-	if (!f->open)
+	if (!f->open || f->last == '\r')
 		abort();
 	f->open = 0;
 	return SMTP_QUEUE_OK;

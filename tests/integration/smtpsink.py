@@ -13,7 +13,8 @@ arrives. Replies can be scripted per test:
     sink.start(); ...; sink.stop()
 
 sink.messages: one dict per accepted DATA: mail_from, mail_params, rcpts,
-data (bytes, CRLF, unstuffed, without the final "."), tls, conn (connection
+data (bytes, CRLF, unstuffed, without the final "."), raw (the DATA bytes
+exactly as they came, stuffed, with the final "."), tls, conn (connection
 number). sink.connections: one dict per connection: tls, commands.
 wait_messages(n) polls until n messages arrived. A stopped sink can be
 started again (same host and port): "the MX comes back".
@@ -206,17 +207,19 @@ class SmtpSink:
                     c.send("503 5.5.1 RCPT first")
                     continue
                 c.send("354 End data with <CR><LF>.<CR><LF>")
-                data = b""
+                data = raw = b""
                 while True:
                     ln = c.line(limit=1 << 26)
                     if ln is None:
                         return
+                    raw += ln
                     if ln == b".\r\n":
                         break
                     if ln.startswith(b"."):
                         ln = ln[1:]
                     data += ln
                 mail["data"] = data
+                mail["raw"] = raw
                 if self.data_reply.startswith("2"):
                     with self.lock:
                         self.messages.append(mail)

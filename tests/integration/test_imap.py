@@ -110,6 +110,11 @@ class ImapBase(unittest.TestCase):
     @classmethod
     def prepare(cls, s):
         cls.mail, users = lofttest.mail_users(s, USERS, cls.uid, cls.gid)
+        if lofttest.is_root():
+            # a system account (daemon's uid 1) that can authenticate: its
+            # session must be refused (first_valid_uid, issue 18)
+            with open(users, "a") as f:
+                f.write("sysd:{PLAIN}secret-sysd:1:1::%s/sysd::\n" % cls.mail)
         extra = {"passdb": "passwd-file:" + users,
                  "mail_location": "maildir:%s/%%u/Maildir" % cls.mail,
                  "mydomains": "example.org"}
@@ -224,6 +229,30 @@ class SessionTest(ImapBase):
         self.assertEqual(r2.cmd("c", "STORE 1 +FLAGS (\\Seen)")[-1][:4], b"c NO")
         out = r.cmd("d", "SELECT Nope")
         self.assertEqual(out[-1], b"d NO [NONEXISTENT] Mailbox doesn't exist: Nope")
+
+    @unittest.skipUnless(lofttest.is_root(), "uids are only enforced as root")
+    def test_system_uid_login_refused(self):
+        r = self.raw()
+        out = r.cmd("L", "LOGIN sysd secret-sysd")
+        self.assertFalse(out[-1].startswith(b"L OK"), out)
+        self.assertRegex(out[-1], rb"^(L NO|\* BYE)", out)
+        self.s.wait_log(r"uid is below first_valid_uid")
+        self.assertFalse(os.path.exists(os.path.join(self.mail, "sysd")))
+        # a user above the bound logs in as before
+        self.imap("alice")
+
+    def test_list_pattern_cannot_backtrack(self):
+        # Issue 18: the recursive matcher took 5.7 s on this pattern over a
+        # 200-character name. A denial-of-service bound, not a benchmark.
+        c = self.imap("alice")
+        long_name = "a" * 200
+        self.ok(c.create(long_name))
+        for pat in ("*a*a*a*a*a*ab", "%a%a%a%a%a%ab"):
+            t0 = time.monotonic()
+            self.assertEqual(self.ok(c.list('""', pat)), [None])
+            self.assertLess(time.monotonic() - t0, 1.0, pat)
+        data = self.ok(c.list('""', "*a*a*a*a*a*a"))
+        self.assertEqual(data, [b'(\\HasNoChildren) "/" ' + long_name.encode()])
 
     def test_create_delete_rename_hierarchy(self):
         c = self.imap("alice")

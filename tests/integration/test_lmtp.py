@@ -40,6 +40,10 @@ class TestLmtp(unittest.TestCase):
         with open(self.users, "w") as f:
             for u in ("alice", "bob"):
                 f.write("%s::%d:%d::%s/home/%s::\n" % (u, UID, GID, tmp, u))
+            # a system account (daemon, uid 1) and one in root's group:
+            # refused at RCPT (issue 18)
+            f.write("sysd::1:1::%s/home/sysd::\n" % tmp)
+            f.write("rootgrp::%d:0::%s/home/rootgrp::\n" % (UID, tmp))
         self.mail = os.path.join(tmp, "mail")
         os.mkdir(self.mail, 0o755)
         os.chown(self.mail, UID, GID)
@@ -107,6 +111,22 @@ class TestLmtp(unittest.TestCase):
         self.assertEqual(self.files("alice", "tmp"), [])
         mode = os.stat(os.path.join(self.mail, "alice", "Maildir")).st_mode & 0o777
         self.assertEqual(mode, 0o700)
+
+    def test_system_uid_and_gid0_refused_at_rcpt(self):
+        c = self.lmtp()
+        self.assertEqual(c.mail("s@example.org")[0], 250)
+        for u in ("sysd", "rootgrp"):
+            code, text = c.rcpt("%s@example.org" % u)
+            self.assertEqual(code, 550, text)
+            self.assertIn(b"5.7.1", text)
+        self.assertEqual(c.rcpt("alice@example.org")[0], 250)
+        self.assertEqual(c.data(MSG)[0], 250)
+        c.quit()
+        self.assertEqual(self.only_file("alice"), stored(MSG, "s@example.org", "alice@example.org"))
+        self.assertEqual(self.files("sysd") + self.files("rootgrp"), [])
+        log = self.s.log()
+        self.assertRegex(log, r"user sysd \(uid 1, gid 1\): uid is below first_valid_uid")
+        self.assertRegex(log, r"user rootgrp \(uid %d, gid 0\): gid 0" % UID)
 
     def test_unix_socket_several_recipients(self):
         path = os.path.join(self.s.base_dir, "lmtp")

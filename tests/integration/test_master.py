@@ -188,7 +188,35 @@ class MasterTest(unittest.TestCase):
         self.assertEqual(c["restarts"], 1)
         self.assertGreets(s, "imap", "imap-login")
 
+    def test_serving_child_restarted_at_once(self):
+        # Issue 18: a child that was serving (up longer than the 2s start-up
+        # window) comes back at once, every time, with no back-off growing.
+        s = self.suite(["imap"], extra={"master_restart_delay_max": "30s"})
+        s.start()
+        for i in range(3):
+            c = s.wait_running()
+            old = [x for x in c["services"] if x["name"] == "imap-login"][0]["pid"]
+            time.sleep(2.3)  # past the start-up window: it was serving
+            t0 = time.time()
+            os.kill(old, signal.SIGKILL)
+            s.wait_log(r"service imap-login restarting now \(restart %d\)" % (i + 1))
+            deadline = t0 + 10
+            while time.time() < deadline:
+                n = s.service("imap-login")
+                if n and n["pid"] not in (0, old) and lofttest.pid_alive(n["pid"]):
+                    break
+                time.sleep(0.02)
+            else:
+                self.fail("imap-login not restarted: %r" % s.status())
+            # a back-off would have waited at least 1s
+            self.assertLess(time.time() - t0, 0.9)
+            self.assertEqual(n["restarts"], i + 1)
+            self.assertGreets(s, "imap", "imap-login")
+        self.assertNotRegex(s.log(), r"service imap-login restarting in ")
+
     def test_crash_backoff_grows(self):
+        # a child that dies during start-up (killed as soon as it runs)
+        # keeps backing off
         s = self.suite(["imap"], extra={"master_restart_delay_max": "2s"})
         s.start()
         delays = []

@@ -14,6 +14,7 @@ import os
 import re
 import shutil
 import smtplib
+import socket
 import time
 import unittest
 
@@ -217,6 +218,56 @@ class TestOutbound(Base):
         self.assertEqual((m["mail_from"], m["rcpts"]), ("bob@example.org", ["x@dest.test"]))
         self.assert_relayed_exactly(m["data"], msg)
         self.wait_log(r"%s: removed" % qid)
+
+    def _raw_transaction(self, sock, rcpt, body):
+        """MAIL/RCPT/DATA on an open port-25 socket, body sent byte for byte
+        (smtplib would fix its line ends); returns the reply after it."""
+        f = sock.makefile("rb")
+        for cmd, code in ((b"MAIL FROM:<bob@example.org>", b"250"),
+                          (b"RCPT TO:<" + rcpt + b">", b"250"), (b"DATA", b"354")):
+            sock.sendall(cmd + b"\r\n")
+            self.assertTrue(f.readline().startswith(code))
+        sock.sendall(body)
+        return f.readline()
+
+    def test_smuggling_never_reaches_the_next_hop(self):
+        # Issue 18: <CR>.<CR><LF> and <LF>.<CR><LF> followed by a second
+        # transaction. Loft refuses the bare CR one and normalises the bare
+        # LF one; the next hop sees one message, only CRLF, and no "."
+        # line inside it.
+        smuggled = (b"\r\nMAIL FROM:<evil@dest.test>\r\nRCPT TO:<victim@dest.test>\r\n"
+                    b"DATA\r\nFrom: ceo@dest.test\r\n\r\nsmuggled\r\n")
+        head = b"From: <bob@example.org>\r\nSubject: smuggle\r\n\r\nbody"
+        sock = socket.create_connection(("127.0.0.1", self.s.port("smtp")), timeout=30)
+        try:
+            f = sock.makefile("rb")
+            self.assertTrue(f.readline().startswith(b"220"))
+            sock.sendall(b"EHLO client.example.org\r\n")
+            while not f.readline().startswith(b"250 "):
+                pass
+            reply = self._raw_transaction(sock, b"cr@dest.test",
+                                          head + b"\r." + smuggled + b".\r\n")
+            self.assertTrue(reply.startswith(b"554 5.6.0 "), reply)
+            reply = self._raw_transaction(sock, b"lf@dest.test",
+                                          head + b"\n." + smuggled + b".\r\n")
+            self.assertTrue(reply.startswith(b"250 "), reply)
+            sock.sendall(b"QUIT\r\n")
+        finally:
+            sock.close()
+        got = self.mxa.wait_messages(1)
+        time.sleep(1)  # a second message would come on the same connection
+        got = list(self.mxa.messages)
+        self.assertEqual(len(got), 1, got)
+        self.assertEqual(got[0]["rcpts"], ["lf@dest.test"])
+        mails = [c for conn in self.mxa.connections for c in conn["commands"]
+                 if c.upper().startswith("MAIL")]
+        self.assertEqual(len(mails), 1, mails)
+        raw = got[0]["raw"]
+        self.assertIsNone(re.search(rb"\r(?!\n)|(?<!\r)\n", raw), raw)
+        self.assertEqual(raw.count(b"\r\n.\r\n"), 1, raw)  # the real end only
+        self.assertTrue(raw.endswith(b"\r\n.\r\n"))
+        self.assertIn(b"body\r\n..\r\nMAIL FROM:<evil@dest.test>\r\n", raw)
+        self.assertIn(b"body\r\n.\r\nMAIL FROM:<evil@dest.test>\r\n", got[0]["data"])
 
     def test_preferred_down_second_mx(self):
         self.mxa.stop()

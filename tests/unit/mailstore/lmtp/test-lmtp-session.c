@@ -40,6 +40,8 @@ static enum lmtp_lookup_result fake_lookup(void *ctx, const char *addr, const ch
 	(void)addr;
 	if (strcmp(local, "tempfail") == 0)
 		return LMTP_LOOKUP_TEMPFAIL;
+	if (strcmp(local, "daemon") == 0)
+		return LMTP_LOOKUP_REFUSED; /* a system account */
 	if (strcmp(local, "alice") != 0 && strcmp(local, "bob") != 0)
 		return LMTP_LOOKUP_NOTFOUND;
 	char path[256];
@@ -212,6 +214,8 @@ static void test_basic_delivery(void **state)
 	expect(f, "550 5.1.1 <nobody@x.org>... User unknown");
 	SEND(f, "RCPT TO:<tempfail@x.org>\r\n");
 	expect(f, "451 4.3.0");
+	SEND(f, "RCPT TO:<daemon@x.org>\r\n");
+	expect(f, "550 5.7.1 <daemon@x.org>... Delivery to this user is not permitted");
 	SEND(f, "RCPT TO:<bob>\r\n");
 	expect(f, "250 2.1.5 <bob>");
 	SEND(f, "DATA\r\n");

@@ -63,6 +63,25 @@ static void test_lines(void **state)
 	buf_free(&b);
 }
 
+/* Issue 18: no bare CR or LF reaches the queue; a CR inside a line (the
+ * <CR>.<CR><LF> smuggling vector) becomes a line end, and the "." after it
+ * is content, not the end of the input. */
+static void test_bare_cr_normalised(void **state)
+{
+	(void)state;
+	struct buf b;
+	buf_init(&b, 0);
+	assert_int_equal(feed("body\r.\r\nMAIL FROM:<e@x>\n", false, &b), 0);
+	assert_string_equal(b.data, "body\r\n.\r\nMAIL FROM:<e@x>\r\n");
+	buf_reset(&b);
+	assert_int_equal(feed("a\r\rb\r\r\nc\r", false, &b), 0);
+	assert_string_equal(b.data, "a\r\n\r\nb\r\n\r\nc\r\n");
+	buf_reset(&b);
+	assert_int_equal(feed("\r\n", false, &b), 0);
+	assert_string_equal(b.data, "\r\n");
+	buf_free(&b);
+}
+
 static void test_scan(void **state)
 {
 	(void)state;
@@ -145,6 +164,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_lines),
+	    cmocka_unit_test(test_bare_cr_normalised),
 	    cmocka_unit_test(test_scan),
 	    cmocka_unit_test(test_build),
 	};

@@ -542,6 +542,49 @@ static void test_starttls_injection(void **state)
 	t_free(t);
 }
 
+/* Issue 18: a client that pipelines EHLO and never reads fills the output
+ * buffer; the session ends with one whole 421 after whole replies. */
+static void test_output_full_421(void **state)
+{
+	(void)state;
+	char host[201];
+	memset(host, 'h', 200);
+	host[200] = '\0';
+	struct t *t = t_new(SMTP_MODE_MX);
+	t->o.hostname = host;
+	t->o.max_errors = 0;
+	t_start(t);
+	char ehlo[64 * 1024];
+	const char line[] = "EHLO client.example.com\r\n";
+	size_t n = 0;
+	while (n + sizeof(line) - 1 <= sizeof(ehlo)) {
+		memcpy(ehlo + n, line, sizeof(line) - 1);
+		n += sizeof(line) - 1;
+	}
+	int rounds = 0;
+	while (!smtp_session_closed(t->s) && rounds++ < 64)
+		in_n(t, ehlo, n);
+	assert_true(smtp_session_closed(t->s));
+	assert_int_equal(t->last_rc, -1);
+	struct buf *o = smtp_session_output(t->s);
+	assert_true(o->len > 1000 * 1000 && o->len <= 1024 * 1024 + 512);
+	char want[300];
+	snprintf(want, sizeof(want), "\r\n421 4.7.0 %s Error: too much unread output\r\n", host);
+	size_t wl = strlen(want);
+	assert_true(o->len > wl);
+	assert_memory_equal(o->data + o->len - wl, want, wl);
+	/* the reply before it is whole: its last line "250 SMTPUTF8" */
+	const char *prev = o->data + o->len - wl - strlen("250 SMTPUTF8");
+	assert_memory_equal(prev, "250 SMTPUTF8", strlen("250 SMTPUTF8"));
+	/* one 421, and nothing more is said or read */
+	assert_null(memmem(o->data, o->len - wl + 2, "421 ", 4));
+	size_t len = o->len;
+	in(t, "NOOP\r\n");
+	assert_int_equal(t->last_rc, -1);
+	assert_int_equal(o->len, len);
+	t_free(t);
+}
+
 /* Run one transaction with body (the bytes after DATA's CRLF). */
 static void send_body(struct t *t, const char *body, size_t len)
 {
@@ -605,16 +648,16 @@ static void test_smuggling(void **state)
 	(void)state;
 	struct t *t = t_ehlo(SMTP_MODE_MX);
 	t->o.size_limit = 0;
-	/* each vector is followed by what would be a smuggled second message */
-	const char body[] =
-	    "Subject: a\r\n\r\nx\n.\r\nMAIL FROM:<s@x>\r\ny\r.\rz\r\n.\nRCPT TO:<v>\r\n"
-	    "end\r\n.\r\n";
+	/* each vector is followed by what would be a smuggled second message;
+	 * bare LFs are normalised, so the message is taken, as one */
+	const char body[] = "Subject: a\r\n\r\nx\n.\r\nMAIL FROM:<s@x>\r\nz\r\n.\nRCPT TO:<v>\r\n"
+	                    "w\n.\nDATA\r\nend\r\n.\r\n";
 	send_body(t, body, sizeof(body) - 1);
 	out(t, "250 2.0.0 Ok: queued as QID1\r\n");
 	assert_int_equal(t->f.begins, 1);
 	assert_int_equal(t->f.n_done, 1);
-	const char want[] = "Subject: a\r\n\r\nx\r\n.\r\nMAIL FROM:<s@x>\r\ny\r.\rz\r\n.\r\nRCPT "
-	                    "TO:<v>\r\nend\r\n";
+	const char want[] = "Subject: a\r\n\r\nx\r\n.\r\nMAIL FROM:<s@x>\r\nz\r\n.\r\nRCPT "
+	                    "TO:<v>\r\nw\r\n.\r\nDATA\r\nend\r\n";
 	delivered(t, 0, want, sizeof(want) - 1);
 	/* back in command mode after the one message */
 	in(t, "NOOP\r\n");
@@ -626,6 +669,33 @@ static void test_smuggling(void **state)
 	out(t, "250 2.0.0 Ok: queued as QID2\r\n");
 	assert_int_equal(t->f.n_done, 2);
 	delivered(t, 1, want, sizeof(want) - 1);
+	t_free(t);
+}
+
+/* A bare CR (here <CR>.<CR><LF>, the CVE-2023-51764 vector) refuses the
+ * whole message at its real end; nothing is queued, the session goes on. */
+static void test_bare_cr_refused(void **state)
+{
+	(void)state;
+	struct t *t = t_ehlo(SMTP_MODE_MX);
+	const char body[] = "Subject: a\r\n\r\nbody\r.\r\nMAIL FROM:<s@x>\r\nRCPT TO:<v@x>\r\n"
+	                    "DATA\r\nsmuggled\r\n.\r\n";
+	send_body(t, body, sizeof(body) - 1);
+	out(t, "554 5.6.0 Message contains bare CR\r\n");
+	assert_int_equal(t->f.begins, 1);
+	assert_int_equal(t->f.aborts, 1);
+	assert_int_equal(t->f.commits, 0);
+	assert_int_equal(t->f.n_done, 0);
+	/* in the header section too, and split at the CR */
+	send_body(t, "Subject: a\r", 11);
+	in(t, "b\r\n\r\nx\r\n.\r\n");
+	out(t, "554 5.6.0 Message contains bare CR\r\n");
+	assert_int_equal(t->f.aborts, 2);
+	/* a clean message after it is taken */
+	send_body(t, "Subject: c\r\n\r\nok\r\n.\r\n", 24);
+	out(t, "250 2.0.0 Ok: queued as QID3\r\n");
+	assert_int_equal(t->f.n_done, 1);
+	delivered(t, 0, "Subject: c\r\n\r\nok\r\n", 18);
 	t_free(t);
 }
 
@@ -753,6 +823,8 @@ int main(void)
 	    cmocka_unit_test(test_starttls_injection),
 	    cmocka_unit_test(test_data_and_received),
 	    cmocka_unit_test(test_smuggling),
+	    cmocka_unit_test(test_bare_cr_refused),
+	    cmocka_unit_test(test_output_full_421),
 	    cmocka_unit_test(test_8bit),
 	    cmocka_unit_test(test_size_limit),
 	    cmocka_unit_test(test_max_hops),
