@@ -20,6 +20,7 @@
 #include "path-check.h"
 #include "privdrop.h"
 #include "sandbox.h"
+#include "tcp.h"
 #include "uid-range.h"
 #include "wire.h"
 
@@ -223,6 +224,10 @@ void worker_main(const struct worker_job *job)
 	int fl = fcntl(job->client_fd, F_GETFL);
 	if (fl >= 0)
 		fcntl(job->client_fd, F_SETFL, fl & ~O_NONBLOCK);
+	/* A plaintext client's TCP socket: the login daemon set TCP_NODELAY
+	 * already; setting it here too keeps streamed FETCH responses from
+	 * waiting on delayed ACKs whoever handed the socket over. */
+	(void)tcp_nodelay(job->client_fd);
 	worker_report(job->report_fd, "OK", NULL);
 	close(job->report_fd);
 	log_msg(job->log, LOG_INFO, req->session, "%s session for %s (uid %u) from %s", req->proto,

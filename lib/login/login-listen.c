@@ -11,6 +11,7 @@
 
 #include "evloop.h"
 #include "login-private.h"
+#include "tcp.h"
 
 bool login_addr_is_loopback(const char *ip)
 {
@@ -81,6 +82,11 @@ static void on_accept(evutil_socket_t fd, short what, void *arg)
 				            strerror(errno));
 			return;
 		}
+		/* Responses are streamed, and proxied for TLS: their last
+		 * segment must not wait for the client's delayed ACK. A
+		 * plaintext client's socket keeps the option when it is
+		 * handed to the mailstore worker. */
+		(void)tcp_nodelay(cfd);
 		if (l->tls && l->ctx->ssl_ctx == NULL)
 			close(cfd); /* ssl = no: an implicit-TLS port cannot be served */
 		else

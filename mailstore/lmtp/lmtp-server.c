@@ -18,6 +18,7 @@
 #include "config.h"
 #include "evloop.h"
 #include "log.h"
+#include "tcp.h"
 
 #define MAX_LISTENERS   8
 #define LMTP_TIMEOUT_MS (5 * 60 * 1000)
@@ -107,6 +108,9 @@ static void on_accept(evutil_socket_t fd, short what, void *arg)
 			log_error(s->log, "LMTP accept: %s", strerror(errno));
 		return;
 	}
+	/* lmtp_listen is TCP: pipelined replies must not wait for a delayed
+	 * ACK (a no-op on the UNIX socket the queue uses). */
+	(void)tcp_nodelay(cfd);
 	if (lmtp_server_active(s) >= LMTP_MAX_SESSIONS) {
 		static const char busy[] = "421 4.3.2 Too many LMTP sessions, try again later\r\n";
 		log_warning(s->log, "LMTP: %d sessions running, connection refused",

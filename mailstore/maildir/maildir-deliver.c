@@ -3,9 +3,7 @@
  * internal date). Success is reported only after the file and the directory
  * it was renamed into are fsync'd; a crash before that leaves at most a tmp/
  * file, which sync removes once it is older than MAILDIR_TMP_MAX_AGE.
- * maildir_delivery_commit_once serves deliveries that may be repeats (a
- * queue retry after a crash): a deterministic name, stored only once. */
-#include <dirent.h>
+ * Deliveries that may be repeats are maildir-deliver-once.c's. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -206,60 +204,4 @@ int maildir_deliver(struct maildir_store *st, const char *folder, const void *p,
 		ret = maildir_delivery_commit(&d, base_r, error_r);
 	maildir_delivery_abort(&d);
 	return ret;
-}
-
-/* 1 when folder/sub has a file named base followed by ',' ':' or nothing
- * (then sub is fsync'd: a copy left by an interrupted delivery is made as
- * durable as a fresh one), 0 when not, -1 on error. */
-static int dir_has_base(struct maildir_delivery *d, const char *sub, const char *base,
-                        const char **error_r)
-{
-	char *dir = maildir_path_join(d->folder_path, sub);
-	if (dir == NULL)
-		return maildir_fail(d->store, error_r, "out of memory");
-	DIR *dh = opendir(dir);
-	if (dh == NULL) {
-		int ret =
-		    errno == ENOENT ? 0 : maildir_fail_errno(d->store, error_r, "opendir(%s)", dir);
-		free(dir);
-		return ret;
-	}
-	size_t blen = strlen(base);
-	int found = 0;
-	struct dirent *de;
-	while (!found && (de = readdir(dh)) != NULL) {
-		const char *n = de->d_name;
-		found = strncmp(n, base, blen) == 0 &&
-		        (n[blen] == '\0' || n[blen] == ',' || n[blen] == ':');
-	}
-	closedir(dh);
-	int ret = found;
-	if (found && maildir_fsync_dir(dir) < 0)
-		ret = maildir_fail_errno(d->store, error_r, "fsync(%s)", dir);
-	free(dir);
-	return ret;
-}
-
-int maildir_delivery_commit_once(struct maildir_delivery *d, const char *base, char **base_r,
-                                 const char **error_r)
-{
-	size_t blen = strlen(base);
-	/* room left for ",S=<20 digits>,W=<20 digits>:2,<6 flags + 26 keywords>" */
-	if (blen == 0 || blen > NAME_MAX - 96 || base[0] == '.' || strpbrk(base, "/:,") != NULL)
-		return maildir_fail(d->store, error_r, "bad base name for a delivery");
-	if (d->fd < 0 || d->tmp_path == NULL)
-		return maildir_fail(d->store, error_r, "delivery not open");
-	/* new/ first: an IMAP session only ever moves files from new/ to cur/,
-	 * so a file moved meanwhile is still seen in cur/ afterwards. */
-	int r = dir_has_base(d, "new", base, error_r);
-	if (r == 0)
-		r = dir_has_base(d, "cur", base, error_r);
-	if (r != 0)
-		return r;
-	char *copy = strdup(base);
-	if (copy == NULL)
-		return maildir_fail(d->store, error_r, "out of memory");
-	free(d->base);
-	d->base = copy;
-	return maildir_delivery_commit(d, base_r, error_r);
 }

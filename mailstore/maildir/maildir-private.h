@@ -10,10 +10,12 @@
 #include "buf.h"
 #include "maildir.h"
 
-#define MAILDIR_UIDLIST       "loft-uidlist"
-#define MAILDIR_UIDLIST_LOCK  "loft-uidlist.lock"
-#define MAILDIR_INDEX         "loft-index"
-#define MAILDIR_KEYWORDS      "loft-keywords"
+#define MAILDIR_UIDLIST      "loft-uidlist"
+#define MAILDIR_UIDLIST_LOCK "loft-uidlist.lock"
+#define MAILDIR_INDEX        "loft-index"
+#define MAILDIR_KEYWORDS     "loft-keywords"
+/* Records of deliveries stored at most once (maildir-deliver-once.c). */
+#define MAILDIR_DELIVERED     "loft-delivered"
 #define MAILDIR_SUBSCRIPTIONS "subscriptions"
 /* In the Maildir root: the last UIDVALIDITY handed out, and its lock. */
 #define MAILDIR_UIDVALIDITY      "loft-uidvalidity"

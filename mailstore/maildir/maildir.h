@@ -246,12 +246,14 @@ const char *maildir_keyword_name(const struct maildir_mailbox *box, unsigned idx
 /* ---- delivery at most once per base name (maildir-deliver.c) ---- */
 
 /* Commit like maildir_delivery_commit, but under the caller's deterministic
- * base name (no '/', ':' or ',', not starting with '.'), and only when the
- * folder holds no message with that base yet, in new/ or cur/, whatever its
- * size or flags suffix (a directory scan: no lock, no uidlist). When one is
- * there, its directory is fsync'd and 1 returned: nothing was stored, call
- * maildir_delivery_abort. 0 committed, -1 error. Two concurrent commits of
- * the same content end in one file: they rename to the same name. */
+ * base name (no '/', ':' or ',', not starting with '.'), and only when no
+ * delivery of that base was stored in the folder before. The check is a
+ * record in loft-delivered/ (O(1), no lock, no uidlist, no listing); only a
+ * record left "pending" by a crash makes it scan new/ and cur/ for the base,
+ * whatever its size or flags suffix. When it was stored, 1 is returned:
+ * nothing was stored now, call maildir_delivery_abort. 0 committed, -1
+ * error. Two concurrent commits of the same content end in one file: the
+ * file is link()ed into new/, so the second finds the name taken. */
 int maildir_delivery_commit_once(struct maildir_delivery *d, const char *base, char **base_r,
                                  const char **error_r);
 

@@ -19,6 +19,7 @@
 #include <arpa/inet.h>
 
 #include "smtpd-private.h"
+#include "tcp.h"
 
 void smtpd_exit(const struct smtpd_ctx *ctx, int status)
 {
@@ -169,6 +170,8 @@ static void accept_one(struct smtpd_ctx *ctx, const struct smtpd_listener *l)
 			log_warning(&ctx->log, "accept on %s: %s", l->sl.proto, strerror(errno));
 		return;
 	}
+	/* Multi-line replies (EHLO) must not wait for the client's delayed ACK. */
+	(void)tcp_nodelay(fd);
 	char ip[64];
 	peer_ip(fd, ip, sizeof(ip));
 	if (ctx->set.max_per_ip > 0 &&

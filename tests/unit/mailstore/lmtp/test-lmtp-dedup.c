@@ -10,6 +10,9 @@
 #include <cmocka.h>
 
 #include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -246,6 +249,129 @@ static void test_commit_once(void **state)
 	assert_int_equal(count_files(fx, "new", NULL, 0), 3);
 }
 
+/* root/loft-delivered/<day>/<base>: its size (2 done, 1 pending as size 0
+ * is reported as 1 here), or 0 when missing. */
+static int record_of(const struct fx *fx, const char *base)
+{
+	char p[600];
+	unsigned long long sec = strtoull(base, NULL, 10);
+	snprintf(p, sizeof(p), "%s/loft-delivered/%llu/%s", fx->root, sec / 86400, base);
+	struct stat sb;
+	if (lstat(p, &sb) < 0)
+		return 0;
+	return sb.st_size > 0 ? 2 : 1;
+}
+
+/* What a crash leaves: the record made pending again (size 0). */
+static void make_pending(const struct fx *fx, const char *base)
+{
+	char p[600];
+	unsigned long long sec = strtoull(base, NULL, 10);
+	snprintf(p, sizeof(p), "%s/loft-delivered/%llu/%s", fx->root, sec / 86400, base);
+	int fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	assert_true(fd >= 0);
+	close(fd);
+}
+
+static void move_to_cur(const struct fx *fx, const char *name, const char *flags)
+{
+	char from[600], to[700];
+	snprintf(from, sizeof(from), "%s/new/%s", fx->root, name);
+	snprintf(to, sizeof(to), "%s/cur/%s:2,%s", fx->root, name, flags);
+	assert_int_equal(rename(from, to), 0);
+}
+
+/* A crash between linking the file into new/ and marking its record done:
+ * the pending record makes the next attempt look, in new/ and in cur/ (an
+ * IMAP session moved it meanwhile), and find it. */
+static void test_commit_once_crash_after_link(void **state)
+{
+	struct fx *fx = *state;
+	const char *base = "1673055986.M570726L" QID "Hcrash.mx.example";
+	char name[256];
+	assert_int_equal(deliver_once(fx, base, "m\n", NULL), 0);
+	assert_int_equal(record_of(fx, base), 2);
+	assert_int_equal(count_files(fx, "new", name, sizeof(name)), 1);
+
+	make_pending(fx, base);
+	assert_int_equal(deliver_once(fx, base, "m\n", NULL), 1);
+	assert_int_equal(count_files(fx, "new", NULL, 0), 1);
+	assert_int_equal(record_of(fx, base), 2); /* marked done by the scan */
+
+	make_pending(fx, base);
+	move_to_cur(fx, name, "RS");
+	assert_int_equal(deliver_once(fx, base, "m\n", NULL), 1);
+	assert_int_equal(count_files(fx, "new", NULL, 0), 0);
+	assert_int_equal(count_files(fx, "cur", NULL, 0), 1);
+	assert_int_equal(count_files(fx, "tmp", NULL, 0), 0);
+	assert_int_equal(record_of(fx, base), 2);
+}
+
+/* A crash between the durable pending record and the link: nothing was
+ * stored, so the next attempt stores it, once. */
+static void test_commit_once_crash_before_link(void **state)
+{
+	struct fx *fx = *state;
+	const char *first = "1673055986.M1L" QID "Hfirst.mx.example";
+	const char *base = "1673055986.M570726L" QID "Hlost.mx.example";
+	assert_int_equal(deliver_once(fx, first, "f\n", NULL), 0); /* makes the bucket */
+	make_pending(fx, base);
+	assert_int_equal(deliver_once(fx, base, "m\n", NULL), 0);
+	assert_int_equal(count_files(fx, "new", NULL, 0), 2);
+	assert_int_equal(record_of(fx, base), 2);
+	assert_int_equal(deliver_once(fx, base, "m\n", NULL), 1);
+	assert_int_equal(count_files(fx, "new", NULL, 0), 2);
+	assert_int_equal(count_files(fx, "tmp", NULL, 0), 0);
+}
+
+/* The record decides, not a listing: once a folder has records, a file
+ * with the base but without a record (never made by Loft) is not looked
+ * for; a folder's first record looks once (copies from before records). */
+static void test_commit_once_record_decides(void **state)
+{
+	struct fx *fx = *state;
+	const char *old = "1673055986.M1L" QID "Hold.mx.example";
+	const char *foreign = "1673055986.M2L" QID "Hforeign.mx.example";
+	char p[600];
+	snprintf(p, sizeof(p), "%s/cur/%s,S=2,W=3:2,S", fx->root, old);
+	int fd = open(p, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(deliver_once(fx, old, "o\n", NULL), 1); /* first record: scan */
+	assert_int_equal(count_files(fx, "new", NULL, 0), 0);
+	assert_int_equal(record_of(fx, old), 2);
+
+	snprintf(p, sizeof(p), "%s/cur/%s,S=2,W=3:2,S", fx->root, foreign);
+	fd = open(p, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(deliver_once(fx, foreign, "o\n", NULL), 0);
+	assert_int_equal(count_files(fx, "new", NULL, 0), 1);
+}
+
+/* Buckets far older than any queue lifetime go when a new one is made;
+ * the one in use stays, whatever its age. */
+static void test_commit_once_expiry(void **state)
+{
+	struct fx *fx = *state;
+	char p[600];
+	snprintf(p, sizeof(p), "%s/loft-delivered", fx->root);
+	assert_int_equal(mkdir(p, 0700), 0);
+	snprintf(p, sizeof(p), "%s/loft-delivered/100", fx->root);
+	assert_int_equal(mkdir(p, 0700), 0);
+	snprintf(p, sizeof(p), "%s/loft-delivered/100/8640000.M1L" QID "Hx.h", fx->root);
+	int fd = open(p, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	assert_true(fd >= 0);
+	close(fd);
+	const char *base = "1673055986.M570726L" QID "Hnew.mx.example";
+	assert_int_equal(deliver_once(fx, base, "n\n", NULL), 0);
+	snprintf(p, sizeof(p), "%s/loft-delivered/100", fx->root);
+	struct stat sb;
+	assert_int_equal(lstat(p, &sb), -1);
+	assert_int_equal(record_of(fx, base), 2);
+	assert_int_equal(deliver_once(fx, base, "n\n", NULL), 1);
+}
+
 static void test_commit_once_bad_base(void **state)
 {
 	struct fx *fx = *state;
@@ -267,6 +393,10 @@ int main(void)
 	    cmocka_unit_test(test_take_qid),
 	    cmocka_unit_test(test_dedup_base),
 	    cmocka_unit_test_setup_teardown(test_commit_once, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_commit_once_crash_after_link, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_commit_once_crash_before_link, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_commit_once_record_decides, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_commit_once_expiry, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_commit_once_bad_base, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
