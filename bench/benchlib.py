@@ -374,12 +374,12 @@ class Server:
         return total
 
     def comm_pids(self, comm):
-        """The tree's processes whose /proc/PID/comm starts with comm."""
+        """The tree's processes whose /proc/PID/comm is comm."""
         out = []
         for p in self.pids():
             try:
                 with open("/proc/%d/comm" % p) as f:
-                    if f.read().strip().startswith(comm):
+                    if f.read().strip() == comm:
                         out.append(p)
             except OSError:
                 pass
@@ -495,12 +495,13 @@ service {proto} {{
 """
 
 
-def start_dovecot(srv, proto, hp=False):
+def start_dovecot(srv, proto, hp=False, extra=""):
     """Dovecot as root with its shipped defaults except what the test setup
     needs: proto only on a free loopback port, no TLS, plaintext allowed,
     passwd-file (SHA512-CRYPT), state and sockets in the temp dir. hp: its
     high-performance mode (DOVECOT_HP) instead of the default
-    high-security one (a new login process per connection)."""
+    high-security one (a new login process per connection). extra: more
+    config text."""
     for d in ("run", "state"):
         os.makedirs(os.path.join(srv.dir, d))
     conf = os.path.join(srv.dir, "dovecot.conf")
@@ -538,6 +539,7 @@ service {proto}-login {{
            proto=proto, name=srv.name))
         if hp:
             f.write(DOVECOT_HP.format(proto=proto))
+        f.write(extra)
     srv.start(["dovecot", "-F", "-c", conf], GREETING[proto])
 
 
@@ -552,6 +554,18 @@ def versions(build_dir):
                             capture_output=True, text=True).stdout.strip()
     dirty = subprocess.run(git + ["status", "--porcelain", "--untracked-files=no"],
                            capture_output=True, text=True).stdout.strip()
+    # the last commit that changed Loft itself (anything outside bench/):
+    # the benchmark scripts' own commits do not change what is measured
+    code = subprocess.run(git + ["log", "-1", "--format=%h", "--", ".",
+                                 ":(exclude)bench"],
+                          capture_output=True, text=True).stdout.strip()
+    code_dirty = subprocess.run(git + ["status", "--porcelain",
+                                       "--untracked-files=no", "--", ".",
+                                       ":(exclude)bench"],
+                                capture_output=True, text=True).stdout.strip()
+    if code != commit:
+        commit += ", Loft's code as of %s%s" % (
+            code, " plus local changes" if code_dirty else "")
     cpu = "unknown"
     with open("/proc/cpuinfo") as f:
         for line in f:
