@@ -460,8 +460,9 @@ def start_loft(srv, build_dir, proto, exes, extra=None):
         os.makedirs(os.path.join(srv.dir, d))
     conf = os.path.join(srv.dir, "loft.conf")
     with open(conf, "w") as f:
+        extra = dict(extra or {})
+        f.write("protocols = %s\n" % extra.pop("protocols", proto))
         f.write("""# written by bench/{proto}/run.py
-protocols = {proto}
 base_dir = {d}/run
 state_dir = {d}/state
 login_chroot = {d}/empty
