@@ -236,11 +236,25 @@ def fresh_copies(seed, mail_root, users):
         os.chmod(home, 0o700)
 
 
+def password_hash():
+    """PASSWORD as a {SHA512-CRYPT} hash ($6$, crypt(3)'s default 5,000
+    rounds, a fresh salt): what both servers check at every login, so
+    neither gets the cheaper {PLAIN} comparison."""
+    out = subprocess.run(["openssl", "passwd", "-6", "-stdin"], check=True,
+                         input=PASSWORD + "\n", capture_output=True,
+                         text=True).stdout.strip()
+    if not out.startswith("$6$"):
+        raise RuntimeError("openssl passwd -6 gave %r" % out)
+    return "{SHA512-CRYPT}" + out
+
+
 def write_users(path, mail_root, users):
+    """A passwd-file both servers read: SHA512-CRYPT passwords (one salt
+    per user), uid/gid 5000, home under mail_root."""
     with open(path, "w") as f:
         for u in users:
-            f.write("%s:{PLAIN}%s:%d:%d::%s/%s::\n"
-                    % (u, PASSWORD, MAIL_UID, MAIL_GID, mail_root, u))
+            f.write("%s:%s:%d:%d::%s/%s::\n"
+                    % (u, password_hash(), MAIL_UID, MAIL_GID, mail_root, u))
     os.chmod(path, 0o644)
 
 
@@ -343,6 +357,34 @@ class Server:
                 pass
         return total
 
+    def pss_kib(self, pids=None):
+        """Summed PSS (/proc/PID/smaps_rollup) of pids, default the whole
+        tree: a page shared by n processes counts 1/n for each, so the sum
+        is the memory the tree really holds."""
+        total = 0
+        for p in self.pids() if pids is None else pids:
+            try:
+                with open("/proc/%d/smaps_rollup" % p) as f:
+                    for line in f:
+                        if line.startswith("Pss:"):
+                            total += int(line.split()[1])
+                            break
+            except OSError:
+                pass
+        return total
+
+    def comm_pids(self, comm):
+        """The tree's processes whose /proc/PID/comm is comm."""
+        out = []
+        for p in self.pids():
+            try:
+                with open("/proc/%d/comm" % p) as f:
+                    if f.read().strip() == comm:
+                        out.append(p)
+            except OSError:
+                pass
+        return out
+
     def cpu_secs(self):
         """utime+stime of the live processes of the tree plus cutime+cstime
         (what they got from children they reaped): CPU spent by the server,
@@ -418,8 +460,9 @@ def start_loft(srv, build_dir, proto, exes, extra=None):
         os.makedirs(os.path.join(srv.dir, d))
     conf = os.path.join(srv.dir, "loft.conf")
     with open(conf, "w") as f:
+        extra = dict(extra or {})
+        f.write("protocols = %s\n" % extra.pop("protocols", proto))
         f.write("""# written by bench/{proto}/run.py
-protocols = {proto}
 base_dir = {d}/run
 state_dir = {d}/state
 login_chroot = {d}/empty
@@ -440,10 +483,26 @@ login_max_connections_per_ip = 1000
               GREETING[proto])
 
 
-def start_dovecot(srv, proto):
+# Dovecot's documented high-performance mode (its wiki, "Login processes"):
+# login processes serve many connections each and two wait ready; an imap or
+# pop3 process serves up to 100 sessions, one after the other.
+DOVECOT_HP = """service {proto}-login {{
+  service_count = 0
+  process_min_avail = 2
+}}
+service {proto} {{
+  service_count = 100
+}}
+"""
+
+
+def start_dovecot(srv, proto, hp=False, extra=""):
     """Dovecot as root with its shipped defaults except what the test setup
     needs: proto only on a free loopback port, no TLS, plaintext allowed,
-    passwd-file, state and sockets in the temp dir."""
+    passwd-file (SHA512-CRYPT), state and sockets in the temp dir. hp: its
+    high-performance mode (DOVECOT_HP) instead of the default
+    high-security one (a new login process per connection). extra: more
+    config text."""
     for d in ("run", "state"):
         os.makedirs(os.path.join(srv.dir, d))
     conf = os.path.join(srv.dir, "dovecot.conf")
@@ -453,7 +512,7 @@ protocols = {proto}
 listen = 127.0.0.1
 base_dir = {d}/run
 state_dir = {d}/state
-instance_name = loft-bench-dovecot
+instance_name = loft-bench-{name}
 log_path = {log}
 ssl = no
 disable_plaintext_auth = no
@@ -462,7 +521,7 @@ first_valid_uid = 1
 mail_location = maildir:~/Maildir
 passdb {{
   driver = passwd-file
-  args = scheme=PLAIN {users}
+  args = scheme=SHA512-CRYPT {users}
 }}
 userdb {{
   driver = passwd-file
@@ -478,7 +537,10 @@ service {proto}-login {{
   }}
 }}
 """.format(d=srv.dir, log=srv.log_path, users=srv.users, port=srv.port,
-           proto=proto))
+           proto=proto, name=srv.name))
+        if hp:
+            f.write(DOVECOT_HP.format(proto=proto))
+        f.write(extra)
     srv.start(["dovecot", "-F", "-c", conf], GREETING[proto])
 
 
@@ -493,6 +555,18 @@ def versions(build_dir):
                             capture_output=True, text=True).stdout.strip()
     dirty = subprocess.run(git + ["status", "--porcelain", "--untracked-files=no"],
                            capture_output=True, text=True).stdout.strip()
+    # the last commit that changed Loft itself (anything outside bench/):
+    # the benchmark scripts' own commits do not change what is measured
+    code = subprocess.run(git + ["log", "-1", "--format=%h", "--", ".",
+                                 ":(exclude)bench"],
+                          capture_output=True, text=True).stdout.strip()
+    code_dirty = subprocess.run(git + ["status", "--porcelain",
+                                       "--untracked-files=no", "--", ".",
+                                       ":(exclude)bench"],
+                                capture_output=True, text=True).stdout.strip()
+    if code != commit:
+        commit += ", Loft's code as of %s%s" % (
+            code, " plus local changes" if code_dirty else "")
     cpu = "unknown"
     with open("/proc/cpuinfo") as f:
         for line in f:
@@ -511,3 +585,38 @@ def table(rows, names=("Loft", "Dovecot")):
         out.append("| %s | %s | %s | %.2f |"
                    % (name, fmt % a, fmt % b, a / b if b else float("nan")))
     return "\n".join(out)
+
+
+def table_n(rows, names):
+    """A table of one value per server and the ratio of the first server
+    (Loft) to each other one: rows are (metric, [values], fmt); a value of
+    None prints as "-" (not measured) and has no ratio."""
+    others = names[1:]
+    out = ["| metric | %s | %s |" % (" | ".join(names), " | ".join(
+        "ratio %s/%s" % (names[0], o) for o in others)),
+        "| --- |" + " ---: |" * (len(names) + len(others))]
+    for name, vals, fmt in rows:
+        cells = ["-" if v is None else fmt % v for v in vals]
+        ratios = ["%.2f" % (vals[0] / v) if vals[0] is not None and v
+                  else "-" for v in vals[1:]]
+        out.append("| %s | %s | %s |" % (name, " | ".join(cells),
+                                         " | ".join(ratios)))
+    return "\n".join(out)
+
+
+def interleave(servers, r):
+    """The order of servers in round r: rotated by r and reversed every
+    other pass, so each server goes first, last and in between equally
+    often and a change in the load of a shared machine hits all alike."""
+    n = len(servers)
+    order = servers[r % n:] + servers[:r % n]
+    return order[::-1] if (r // n) % 2 else order
+
+
+def dovecot_pair(tmp):
+    """The two Dovecot setups every comparison runs: Dovecot's default
+    (high-security) mode and its high-performance mode."""
+    return Server("dovecot", tmp), Server("dovecot-hp", tmp)
+
+
+NAMES3 = ("Loft", "Dovecot", "Dovecot HP")

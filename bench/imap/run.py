@@ -15,6 +15,7 @@ mailboxes. Prints tables, stops everything and removes the temp dir.
 """
 
 import argparse
+import multiprocessing
 import os
 import re
 import shutil
@@ -27,15 +28,22 @@ import time
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from benchlib import (PASSWORD, SRC, PeakRss, Server, build_loft,  # noqa: E402
-                      ensure_dovecot, ensure_system_users, fresh_copies, log,
+from benchlib import (NAMES3, PASSWORD, SRC, PeakRss, Server,  # noqa: E402
+                      build_loft, dovecot_pair, ensure_dovecot,
+                      ensure_system_users, fresh_copies, interleave, log,
                       make_seed_maildir, messages, start_dovecot, start_loft,
-                      table, versions, write_users)
+                      table_n, versions, write_users)
 
 LOFT_EXES = ["loft-master", "loft-auth", "loft-imap-login", "loft-mailstore"]
 SEED = 3501  # RFC 3501: the message generator's fixed seed
 BIG_USER = "bench0"  # owns the big folder of part 1
 SPREAD = 100  # full bodies fetched by the last operation of part 1
+HDR_USER = "hdr"  # owns the 1,000-message folder of the session loop
+HDR_MESSAGES = 1000
+HDR_FETCH = "FETCH 1:* (FLAGS RFC822.SIZE BODY.PEEK[HEADER])"
+# Dovecot allows 10 sessions per user and client address by default; the
+# idle-session and session-loop parts open more for one user
+DOVECOT_EXTRA = "mail_max_userip_connections = 1000\n"
 
 
 # -- the client ---------------------------------------------------------------
@@ -174,18 +182,21 @@ def inspect(srv):
 
 
 def verify_same(servers, info):
-    """Both servers must show the same count and serve the spread messages
+    """All servers must show the same count and serve the spread messages
     byte-identical (the run stops otherwise)."""
-    a, b = (info[s.name] for s in servers)
-    if a["count"] != b["count"] or a["seqs"] != b["seqs"]:
-        raise RuntimeError("message counts differ: %d vs %d"
-                           % (a["count"], b["count"]))
-    for q in a["seqs"]:
-        if q not in a["bodies"] or a["bodies"].get(q) != b["bodies"].get(q):
-            raise RuntimeError("BODY[] of message %d differs between the "
-                               "servers (or is missing)" % q)
+    a = info[servers[0].name]
+    for s in servers[1:]:
+        b = info[s.name]
+        if a["count"] != b["count"] or a["seqs"] != b["seqs"]:
+            raise RuntimeError("message counts differ: %d vs %d (%s)"
+                               % (a["count"], b["count"], s.name))
+        for q in a["seqs"]:
+            if q not in a["bodies"] or a["bodies"].get(q) != b["bodies"].get(q):
+                raise RuntimeError("BODY[] of message %d differs between %s "
+                                   "and %s (or is missing)"
+                                   % (q, servers[0].name, s.name))
     size = sum(len(x) for x in a["bodies"].values())
-    log("%d messages on both; the %d spread messages byte-identical "
+    log("%d messages on all; the %d spread messages byte-identical "
         "(%d bytes)" % (a["count"], len(a["seqs"]), size))
     return len(a["seqs"])
 
@@ -210,8 +221,7 @@ def one_op(srv, op, uidset):
 
 def part1(servers, info, reps):
     """reps repetitions of every operation per server, the servers
-    alternating (order flipped each repetition); CPU and peak RSS over all
-    of it. Returns per server: median ms per op, bytes per op, CPU s, peak
+    alternating (benchlib.interleave); CPU and peak RSS over all of it. Returns per server: median ms per op, bytes per op, CPU s, peak
     RSS MiB."""
     times = {(s.name, op): [] for s in servers for op in range(len(OPS))}
     nbytes = {}
@@ -219,7 +229,7 @@ def part1(servers, info, reps):
     sampler = PeakRss(servers)
     try:
         for r in range(reps):
-            for s in (servers if r % 2 == 0 else servers[::-1]):
+            for s in interleave(servers, r):
                 for op in range(len(OPS)):
                     secs, n = one_op(s, op, info[s.name]["uidset"])
                     times[s.name, op].append(secs)
@@ -236,6 +246,99 @@ def part1(servers, info, reps):
             "cpu": s.cpu_secs() - cpu0[s.name],
             "rss": peak[s.name] / 1024.0}
     return out
+
+
+# -- the session loop and idle sessions (1,000-message folder) ---------------
+
+
+def hdr_session(port):
+    """login + EXAMINE + FETCH 1:* (FLAGS RFC822.SIZE BODY.PEEK[HEADER]) +
+    LOGOUT (and the server's close); returns the FETCH response's size."""
+    c = login(port, HDR_USER)
+    try:
+        c.command("EXAMINE INBOX")
+        n = len(c.command(HDR_FETCH))
+    finally:
+        c.logout()
+    return n
+
+
+def hdr_worker(port, start, deadline, results):
+    time.sleep(max(0.0, start - time.time()))
+    done, err = 0, None
+    try:
+        while time.time() < deadline:
+            hdr_session(port)
+            done += 1
+    except Exception as e:  # reported by the parent, which aborts the run
+        err = str(e)
+    results.put((done, time.time(), err))
+
+
+def hdr_slice(srv, clients, secs):
+    results = multiprocessing.Queue()
+    start = time.time() + 0.3
+    procs = [multiprocessing.Process(target=hdr_worker, args=(
+        srv.port, start, start + secs, results)) for _ in range(clients)]
+    for p in procs:
+        p.start()
+    cpu0 = srv.cpu_secs()
+    out = [results.get() for _ in procs]
+    for p in procs:
+        p.join()
+    time.sleep(0.2)
+    errs = [r[2] for r in out if r[2]]
+    if errs:
+        raise RuntimeError("%s: %s" % (srv.name, "; ".join(errs[:3])))
+    return (sum(r[0] for r in out), max(r[1] for r in out) - start,
+            srv.cpu_secs() - cpu0)
+
+
+def hdr_sessions(servers, clients, secs, rounds):
+    """secs seconds of back-to-back header-fetch sessions per server, in
+    rounds alternating slices; returns {name: (sessions/s, CPU ms per
+    session)}."""
+    tot = {s.name: [0, 0.0, 0.0] for s in servers}
+    for r in range(rounds):
+        for s in interleave(servers, r):
+            n, t, cpu = hdr_slice(s, clients, secs / rounds)
+            tot[s.name][0] += n
+            tot[s.name][1] += t
+            tot[s.name][2] += cpu
+    return {k: (v[0] / v[1], 1000.0 * v[2] / max(1, v[0]))
+            for k, v in tot.items()}
+
+
+POST_LOGIN = {"loft": "loft-mailstore", "dovecot": "imap", "dovecot-hp": "imap"}
+
+
+def idle_pss(srv, n):
+    """n sessions of HDR_USER logged in (LOGIN only, no SELECT) and left
+    idle: (PSS KiB per session as the delta of the whole tree / n, mean
+    PSS KiB of the post-login processes that appeared or served them)."""
+    time.sleep(0.5)
+    before = srv.pss_kib()
+    old = set(srv.comm_pids(POST_LOGIN[srv.name]))
+    conns = []
+    try:
+        for _ in range(n):
+            conns.append(login(srv.port, HDR_USER))
+        time.sleep(1.0)
+        after = srv.pss_kib()
+        procs = srv.comm_pids(POST_LOGIN[srv.name])
+        if srv.name == "loft":
+            procs = [p for p in procs if p not in old]  # the session workers
+        per_proc = srv.pss_kib(procs) / max(1, len(procs))
+        nproc = len(procs)
+    finally:
+        for c in conns:
+            try:
+                c.logout()
+            except Exception:
+                pass
+    log("  %s: %d idle sessions, tree PSS %d -> %d KiB, %d %s process(es)"
+        % (srv.name, n, before, after, nproc, POST_LOGIN[srv.name]))
+    return (after - before) / n, per_proc, nproc
 
 
 # -- part 2: imaptest stress --------------------------------------------------
@@ -358,27 +461,29 @@ def part2(servers, imaptest, mbox, args, workdir):
     return out
 
 
-def stress_tables(res, secs):
-    a, b = res["loft"], res["dovecot"]
-    rows = [("imaptest commands/s (all commands)", a["total"] / secs,
-             b["total"] / secs, "%.1f"),
+def stress_tables(res, secs, servers):
+    rs = [res[s.name] for s in servers]
+    logins = lambda r: sum(c[1] for c in r["cmds"] if c[0] == "LOGIN")  # noqa: E731
+    rows = [("imaptest commands/s (all commands)",
+             [r["total"] / secs for r in rs], "%.1f"),
+            ("imaptest logins/s", [logins(r) / secs for r in rs], "%.1f"),
+            ("errors printed by imaptest", [len(r["errors"]) for r in rs],
+             "%d"),
             ("server CPU ms per 100 commands",
-             100000.0 * a["cpu"] / max(1, a["total"]),
-             100000.0 * b["cpu"] / max(1, b["total"]), "%.1f"),
-            ("peak RSS MiB during stress", a["rss"], b["rss"], "%.1f")]
-    out = [table(rows), "",
-           "| imaptest command | Loft count | Dovecot count | ratio "
-           "| Loft ms/cmd | Dovecot ms/cmd |",
-           "| --- | ---: | ---: | ---: | ---: | ---: |"]
-    dms = {c[0]: c for c in b["cmds"]}
-    ms = lambda v: "-" if v is None else "%.1f" % v
-    for name, n, avg in a["cmds"]:
-        d = dms.get(name, (name, 0, None))
-        out.append("| %s | %d | %d | %s | %s | %s |"
-                   % (name, n, d[1], "%.2f" % (n / d[1]) if d[1] else "-",
-                      ms(avg), ms(d[2])))
-    out.append("| errors printed by imaptest | %d | %d | | | |"
-               % (len(a["errors"]), len(b["errors"])))
+             [100000.0 * r["cpu"] / max(1, r["total"]) for r in rs], "%.1f"),
+            ("peak RSS MiB during stress", [r["rss"] for r in rs], "%.1f")]
+    out = [table_n(rows, NAMES3), "",
+           "| imaptest command | %s | %s |" % (
+               " | ".join(n + " count" for n in NAMES3),
+               " | ".join(n + " ms/cmd" for n in NAMES3)),
+           "| --- |" + " ---: |" * (2 * len(rs))]
+    idx = [{c[0]: c for c in r["cmds"]} for r in rs]
+    ms = lambda v: "-" if v is None else "%.1f" % v  # noqa: E731
+    for name, _, _ in rs[0]["cmds"]:
+        got = [d.get(name, (name, 0, None)) for d in idx]
+        out.append("| %s | %s | %s |" % (
+            name, " | ".join("%d" % g[1] for g in got),
+            " | ".join(ms(g[2]) for g in got)))
     return "\n".join(out)
 
 
@@ -392,6 +497,14 @@ def main():
                     help="messages in the folder of part 1")
     ap.add_argument("--reps", type=int, default=20,
                     help="timed repetitions of each operation per server")
+    ap.add_argument("--hdr-clients", default="1,4",
+                    help="client counts of the header-fetch session loop")
+    ap.add_argument("--hdr-secs", type=float, default=10.0,
+                    help="seconds of the session loop per server and count")
+    ap.add_argument("--hdr-rounds", type=int, default=2,
+                    help="alternating slices those seconds are cut into")
+    ap.add_argument("--idle-sessions", type=int, default=100,
+                    help="idle logged-in sessions for the PSS row")
     ap.add_argument("--imaptest", default=None,
                     help="imaptest binary (default: $PATH, then "
                     "/tmp/imaptest-src/src/imaptest)")
@@ -410,7 +523,7 @@ def main():
                     help="keep the temp dir (configs, logs) for inspection")
     args = ap.parse_args()
     if os.geteuid() != 0:
-        sys.exit("bench/imap: run as root (installs packages, runs both "
+        sys.exit("bench/imap: run as root (installs packages, runs the "
                  "servers in their privileged mode)")
     imaptest = None if args.no_stress else find_imaptest(args.imaptest)
     if imaptest is None and not args.no_stress:
@@ -418,6 +531,7 @@ def main():
             "from https://github.com/dovecot/imaptest against dovecot-dev "
             "and pass --imaptest PATH"
             % (args.imaptest or "$PATH, /tmp/imaptest-src/src/imaptest"))
+    hdr_counts = [int(x) for x in args.hdr_clients.split(",") if x]
     build_dir = os.path.abspath(args.build_dir)
     if not args.no_install:
         ensure_dovecot("imap")
@@ -426,27 +540,35 @@ def main():
     ensure_system_users()
     tmp = tempfile.mkdtemp(prefix="loft-bench-imap-", dir="/tmp")
     os.chmod(tmp, 0o755)
-    loft, dove = Server("loft", tmp), Server("dovecot", tmp)
-    servers = [loft, dove]
-    users = [BIG_USER] + ["bench%d" % (k + 1) for k in range(args.stress_users)]
+    loft = Server("loft", tmp)
+    dove, dove_hp = dovecot_pair(tmp)
+    servers = [loft, dove, dove_hp]
+    users = [BIG_USER, HDR_USER] + ["bench%d" % (k + 1)
+                                    for k in range(args.stress_users)]
     sres = None
     try:
         seed = os.path.join(tmp, "seed", "Maildir")
         log("writing %d messages ..." % args.messages)
         size = make_seed_maildir(seed, args.messages, SEED)
         log("folder: %d messages, %d bytes" % (args.messages, size))
+        hseed = os.path.join(tmp, "seed-hdr", "Maildir")
+        hsize = make_seed_maildir(hseed, HDR_MESSAGES, SEED)
         for s in servers:
             write_users(s.users, s.mail, users)
             fresh_copies(seed, s.mail, [BIG_USER])
+            fresh_copies(hseed, s.mail, [HDR_USER])
         start_loft(loft, build_dir, "imap", LOFT_EXES)
-        start_dovecot(dove, "imap")
+        start_dovecot(dove, "imap", extra=DOVECOT_EXTRA)
+        start_dovecot(dove_hp, "imap", hp=True, extra=DOVECOT_EXTRA)
         info = {s.name: inspect(s) for s in servers}
         same = verify_same(servers, info)
-        # one untimed pass: both then time the same steady state (messages
+        # one untimed pass: all then time the same steady state (messages
         # in cur/, each server's own index and cache files written)
         for s in servers:
             for op in range(len(OPS)):
                 one_op(s, op, info[s.name]["uidset"])
+            for _ in range(3):
+                hdr_bytes = hdr_session(s.port)
         idle = [s.rss_kib() / 1024.0 for s in servers]
         load = [os.getloadavg()[0]]
         log("part 1: %d repetitions of %d operations per server ..."
@@ -455,6 +577,15 @@ def main():
         for s in servers:
             log("  %s: %s ms" % (s.name, ", ".join(
                 "%.1f" % x for x in res[s.name]["ms"])))
+        hdr = {}
+        for n in hdr_counts:
+            log("header-fetch sessions, %d client(s): %gs per server ..."
+                % (n, args.hdr_secs))
+            hdr[n] = hdr_sessions(servers, n, args.hdr_secs, args.hdr_rounds)
+            for s in servers:
+                log("  %s: %.2f sessions/s" % (s.name, hdr[n][s.name][0]))
+        log("%d idle sessions per server ..." % args.idle_sessions)
+        pss = {s.name: idle_pss(s, args.idle_sessions) for s in servers}
         if imaptest:
             mbox = os.path.join(tmp, "append.mbox")
             write_mbox(mbox, args.stress_mbox, SEED)
@@ -469,26 +600,51 @@ def main():
             log("kept " + tmp)
         else:
             shutil.rmtree(tmp, ignore_errors=True)
-    a, b = res["loft"], res["dovecot"]
-    rows = [("%s, median ms" % OPS[op][0], a["ms"][op], b["ms"][op], "%.1f")
+    col = lambda f: [f(res[s.name]) for s in servers]  # noqa: E731
+    rows = [("%s, median ms" % OPS[op][0], col(lambda r: r["ms"][op]), "%.1f")
             for op in range(len(OPS))]
-    rows += [("server CPU s over part 1", a["cpu"], b["cpu"], "%.2f"),
-             ("RSS MiB, idle after warm-up", idle[0], idle[1], "%.1f"),
-             ("peak RSS MiB over part 1", a["rss"], b["rss"], "%.1f")]
+    rows += [("server CPU s over part 1", col(lambda r: r["cpu"]), "%.2f"),
+             ("RSS MiB, idle after warm-up", idle, "%.1f"),
+             ("peak RSS MiB over part 1", col(lambda r: r["rss"]), "%.1f")]
+    hrows = []
+    for n in hdr_counts:
+        pl = "%d client%s" % (n, "s" if n > 1 else "")
+        hrows.append(("header-fetch sessions/s, " + pl,
+                      [hdr[n][s.name][0] for s in servers], "%.2f"))
+        hrows.append(("server CPU ms per session, " + pl,
+                      [hdr[n][s.name][1] for s in servers], "%.1f"))
+    hrows.append(("PSS KiB per idle session (tree delta / %d)"
+                  % args.idle_sessions,
+                  [pss["loft"][0], pss["dovecot"][0], None], "%.0f"))
+    hrows.append(("PSS KiB per post-login process (Loft worker, Dovecot "
+                  "imap)", [pss[s.name][1] for s in servers], "%.0f"))
+    hrows.append(("post-login processes with %d sessions"
+                  % args.idle_sessions, [pss[s.name][2] for s in servers],
+                  "%d"))
     print("\nIMAP benchmark, %s" % vinfo["date"])
     print("machine: %s CPU(s), %s; 1-min load average %.1f at the start, "
           "%.1f at the end" % (vinfo["nproc"], vinfo["cpu"], load[0], load[1]))
-    print("Loft %s, Dovecot %s" % (vinfo["loft"], vinfo["dovecot"]))
-    print("folder: %d messages, %d bytes; same count on both, %d spread "
+    print("Loft %s, Dovecot %s (default mode, and high-performance mode as "
+          "Dovecot HP); SHA512-CRYPT passwords on all"
+          % (vinfo["loft"], vinfo["dovecot"]))
+    print("part 1 folder: %d messages, %d bytes; same count on all, %d spread "
           "messages byte-identical; %d repetitions per operation and server, "
           "each on a fresh connection\n" % (args.messages, size, same,
                                               args.reps))
-    print(table(rows))
-    print("\nresponse bytes per operation (Loft / Dovecot): " + "; ".join(
-        "%s %d / %d" % (OPS[op][0], a["bytes"][op], b["bytes"][op])
-        for op in range(len(OPS))))
-    print("ms and CPU: ratio < 1 means Loft is faster / uses less; RSS: "
-          "ratio > 1 means Loft uses more.")
+    print(table_n(rows, NAMES3))
+    print("\nresponse bytes per operation (%s): " % " / ".join(NAMES3)
+          + "; ".join("%s %s" % (OPS[op][0], " / ".join(
+              "%d" % res[s.name]["bytes"][op] for s in servers))
+              for op in range(len(OPS))))
+    print("\nsession loop (LOGIN, EXAMINE, %s, LOGOUT) on a %d-message "
+          "folder (%d bytes, FETCH response %d bytes), %gs per server and "
+          "client count in %d slices; %d idle sessions logged in (no "
+          "SELECT) on the same folder\n"
+          % (HDR_FETCH, HDR_MESSAGES, hsize, hdr_bytes, args.hdr_secs,
+             args.hdr_rounds, args.idle_sessions))
+    print(table_n(hrows, NAMES3))
+    print("\nms, CPU, PSS: ratio < 1 means Loft is faster / uses less; "
+          "sessions/s: ratio > 1 means Loft is faster.")
     if sres is None:
         print("\nimaptest stress: skipped (%s)" % (
             "--no-stress" if args.no_stress else "imaptest not found"))
@@ -498,7 +654,7 @@ def main():
           % (args.stress_clients, args.stress_users, args.stress_secs,
              args.stress_mbox, SEED, (", " + args.stress_extra)
              if args.stress_extra else ""))
-    print(stress_tables(sres, args.stress_secs))
+    print(stress_tables(sres, args.stress_secs, servers))
     print("\ncommands/s and counts: ratio > 1 means Loft did more.")
     for s in servers:
         errs = sres[s.name]["errors"]

@@ -5,7 +5,8 @@ part of ctest). See bench/README.md for what it measures and how to run it.
 
 Steps: install dovecot-core + dovecot-pop3d if missing (services kept from
 starting), build Loft, write one seeded Maildir, give each server and each
-client user its own fresh copy, start both servers from temp dirs on free
+client user its own fresh copy, start Loft and two Dovecots (its default
+high-security mode and its high-performance mode) from temp dirs on free
 loopback ports, check they serve identical bytes, time sessions
 (USER/PASS, STAT, RETR every message, QUIT) with 1 and 8 clients, count the
 servers' CPU time and sample their summed RSS, print a table, stop
@@ -23,9 +24,10 @@ import time
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from benchlib import (PASSWORD, SRC, PeakRss, Server, build_loft,  # noqa: E402
-                      ensure_dovecot, ensure_system_users, fresh_copies, log,
-                      make_seed_maildir, start_dovecot, start_loft, table,
+from benchlib import (NAMES3, PASSWORD, SRC, PeakRss, Server,  # noqa: E402
+                      build_loft, dovecot_pair, ensure_dovecot,
+                      ensure_system_users, fresh_copies, interleave, log,
+                      make_seed_maildir, start_dovecot, start_loft, table_n,
                       versions, write_users)
 
 LOFT_EXES = ["loft-master", "loft-auth", "loft-pop3-login", "loft-mailstore"]
@@ -154,13 +156,13 @@ def measure(srv, clients, duration):
 
 def measure_interleaved(servers, clients, duration, rounds):
     """duration seconds per server, cut into rounds slices that alternate
-    between the servers (order flipped each round), so a change in the load
-    of a shared machine hits both alike. Returns per server: sessions/s,
-    MB/s and the peak RSS over all slices."""
+    between the servers (benchlib.interleave), so a change in the load of a
+    shared machine hits all alike. Returns per server: sessions/s, MB/s and
+    the peak RSS over all slices."""
     tot = {s.name: {"sessions": 0, "bytes": 0, "secs": 0.0, "rss": 0.0,
                     "cpu": 0.0} for s in servers}
     for r in range(rounds):
-        for s in (servers if r % 2 == 0 else servers[::-1]):
+        for s in interleave(servers, r):
             m = measure(s, clients, duration / rounds)
             t = tot[s.name]
             for k in ("sessions", "bytes", "secs", "cpu"):
@@ -177,15 +179,16 @@ def measure_interleaved(servers, clients, duration, rounds):
 
 
 def verify_same_bytes(servers):
-    """Both servers must serve the same maildrop: RETR 1 byte-identical (the
-    run stops otherwise); also counts how many of all messages match."""
+    """All servers must serve the same maildrop: RETR 1 byte-identical (the
+    run stops otherwise); also counts how many of all messages match on
+    all of them."""
     got = [session(s.port, "bench1", keep=True)[1] for s in servers]
-    if len(got[0]) != len(got[1]):
-        raise RuntimeError("message counts differ: %d vs %d"
-                           % (len(got[0]), len(got[1])))
-    if not got[0] or got[0][0] != got[1][0]:
+    if len(set(len(g) for g in got)) != 1:
+        raise RuntimeError("message counts differ: %s"
+                           % " vs ".join(str(len(g)) for g in got))
+    if not got[0] or any(g[0] != got[0][0] for g in got[1:]):
         raise RuntimeError("RETR 1 differs between the servers")
-    same = sum(1 for a, b in zip(*got) if a == b)
+    same = sum(1 for t in zip(*got) if all(x == t[0] for x in t[1:]))
     log("RETR 1 byte-identical (%d bytes); %d of %d messages identical"
         % (len(got[0][0]), same, len(got[0])))
     return same, len(got[0])
@@ -218,8 +221,9 @@ def main():
     ensure_system_users()
     tmp = tempfile.mkdtemp(prefix="loft-bench-pop3-", dir="/tmp")
     os.chmod(tmp, 0o755)
-    loft, dove = Server("loft", tmp), Server("dovecot", tmp)
-    servers = [loft, dove]
+    loft = Server("loft", tmp)
+    dove, dove_hp = dovecot_pair(tmp)
+    servers = [loft, dove, dove_hp]
     try:
         seed = os.path.join(tmp, "seed", "Maildir")
         size = make_seed_maildir(seed, args.messages, SEED)
@@ -229,6 +233,7 @@ def main():
             fresh_copies(seed, s.mail, users)
         start_loft(loft, build_dir, "pop3", LOFT_EXES)
         start_dovecot(dove, "pop3")
+        start_dovecot(dove_hp, "pop3", hp=True)
         same = verify_same_bytes(servers)
         idle = [s.rss_kib() / 1024.0 for s in servers]
         res = {}
@@ -258,20 +263,18 @@ def main():
         else:
             shutil.rmtree(tmp, ignore_errors=True)
     rows = []
+    pl = lambda n: "%d client%s" % (n, "s" if n > 1 else "")  # noqa: E731
+    col = lambda n, k: [res[s.name, n][k] for s in servers]  # noqa: E731
     for n in counts:
-        rows.append(("sessions/s, %d client%s" % (n, "s" if n > 1 else ""),
-                     res["loft", n]["sps"], res["dovecot", n]["sps"], "%.2f"))
+        rows.append(("sessions/s, " + pl(n), col(n, "sps"), "%.2f"))
     for n in counts:
-        rows.append(("RETR MB/s, %d client%s" % (n, "s" if n > 1 else ""),
-                     res["loft", n]["mbps"], res["dovecot", n]["mbps"], "%.1f"))
+        rows.append(("RETR MB/s, " + pl(n), col(n, "mbps"), "%.1f"))
     for n in counts:
-        rows.append(("server CPU ms per session, %d client%s"
-                     % (n, "s" if n > 1 else ""), res["loft", n]["cpu_ms"],
-                     res["dovecot", n]["cpu_ms"], "%.1f"))
-    rows.append(("RSS MiB, idle after first session", idle[0], idle[1], "%.1f"))
+        rows.append(("server CPU ms per session, " + pl(n), col(n, "cpu_ms"),
+                     "%.1f"))
+    rows.append(("RSS MiB, idle after first session", idle, "%.1f"))
     for n in counts:
-        rows.append(("peak RSS MiB, %d client%s" % (n, "s" if n > 1 else ""),
-                     res["loft", n]["rss"], res["dovecot", n]["rss"], "%.1f"))
+        rows.append(("peak RSS MiB, " + pl(n), col(n, "rss"), "%.1f"))
     print("\nPOP3 benchmark, %s" % info["date"])
     print("machine: %s CPU(s), %s; 1-min load average %.1f at the start, "
           "%.1f at the end" % (info["nproc"], info["cpu"], load[0], load[1]))
@@ -280,7 +283,7 @@ def main():
           "%gs per server and client count in %d slices\n"
           % (args.messages, size, same[0], same[1], args.duration,
              args.rounds))
-    print(table(rows))
+    print(table_n(rows, NAMES3))
     print("\nsessions/s and MB/s: ratio > 1 means Loft is faster; CPU and "
           "RSS: ratio > 1 means Loft uses more.")
 

@@ -23,6 +23,7 @@ import shutil
 import signal
 import socket
 import socketserver
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -319,7 +320,7 @@ mail_location = maildir:~/Maildir
 postmaster_address = postmaster@{domain}
 passdb {{
   driver = passwd-file
-  args = scheme=PLAIN username_format=%n {users}
+  args = scheme=SHA512-CRYPT username_format=%n {users}
 }}
 userdb {{
   driver = passwd-file
@@ -473,6 +474,11 @@ def check_delivery(side, plain, pool, sink_count):
     return len(added)
 
 
+def p90(xs):
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(0.9 * len(xs)))]
+
+
 def postfix_version():
     r = subprocess.run(["postconf", "-d", "-h", "mail_version"],
                        capture_output=True, text=True)
@@ -482,13 +488,74 @@ def postfix_version():
 # -- the run --------------------------------------------------------------------------
 
 SCENARIOS = [
-    {"name": "local, %d client%s, one connection", "relay": False,
-     "per_message": False},
-    {"name": "local, %d client%s, connection per message", "relay": False,
-     "per_message": True},
-    {"name": "relayed to sink, %d client%s, one connection", "relay": True,
-     "per_message": False},
+    {"name": "local, %d client%s, many messages per connection",
+     "relay": False, "per_message": False},
+    {"name": "local, %d client%s, one message per connection",
+     "relay": False, "per_message": True},
+    {"name": "relayed to sink, %d client%s, many messages per connection",
+     "relay": True, "per_message": False},
+    {"name": "relayed to sink, %d client%s, one message per connection",
+     "relay": True, "per_message": True},
 ]
+
+# what the strace part counts (rename: any of its three system calls)
+SYSCALLS = ["fsync", "fdatasync", "rename", "renameat", "renameat2"]
+
+
+def latency(side, pool, n):
+    """n local messages one at a time (1 client, one connection): for each,
+    the time from the 250 after its dot until its file is in bench1's
+    Maildir new/ (polled every 0.5 ms); the next is sent only then. Returns
+    the latencies in ms."""
+    users = ["bench1"]
+    clear_maildirs(side.mail, users)
+    new = os.path.join(side.mail, "bench1", "Maildir", "new")
+    c = Smtp(side.port)
+    out = []
+    try:
+        for k in range(n):
+            c.send("bench1@" + DOMAIN, pool[k % len(pool)])
+            t0 = time.perf_counter()
+            deadline = time.time() + 30
+            while len(os.listdir(new)) <= k:
+                if time.time() > deadline:
+                    raise RuntimeError("%s: message %d not in the Maildir "
+                                       "after 30 s" % (side.name, k + 1))
+                time.sleep(0.0005)
+            out.append(1000.0 * (time.perf_counter() - t0))
+    finally:
+        c.quit()
+    clear_maildirs(side.mail, users)
+    return out
+
+
+def strace_counts(side, sc, n, pool, sink_count, workdir):
+    """strace -c -f on every process of side (and what they fork) while
+    one client sends n messages of scenario sc on one connection and they
+    are delivered; returns {syscall: calls per message}."""
+    pids = [p for srv in side.servers for p in srv.pids()]
+    out = os.path.join(workdir, "strace-%s-%s.txt"
+                       % (side.name, "relay" if sc["relay"] else "local"))
+    cmd = ["strace", "-c", "-f", "-o", out,
+           "-e", "trace=" + ",".join(SYSCALLS)]
+    for p in pids:
+        cmd += ["-p", str(p)]
+    st = subprocess.Popen(cmd, stdout=subprocess.DEVNULL,
+                          stderr=subprocess.DEVNULL)
+    time.sleep(1.0 + 0.01 * len(pids))  # let strace attach to all of them
+    try:
+        measure(side, dict(sc, clients=1), n, pool, sink_count, 120)
+        time.sleep(0.5)  # the queue's last bookkeeping after the delivery
+    finally:
+        st.send_signal(signal.SIGINT)
+        st.wait(timeout=30)
+    calls = {k: 0 for k in SYSCALLS}
+    with open(out) as f:
+        for line in f:
+            v = line.split()
+            if len(v) >= 5 and v[-1] in calls and v[3].isdigit():
+                calls[v[-1]] += int(v[3])
+    return {k: x / n for k, x in calls.items()}
 
 
 def main():
@@ -501,6 +568,10 @@ def main():
     ap.add_argument("--clients", default="1,10")
     ap.add_argument("--timeout", type=float, default=300,
                     help="seconds a slice may take before the run fails")
+    ap.add_argument("--latency-messages", type=int, default=50,
+                    help="messages sent one at a time for the latency rows")
+    ap.add_argument("--strace-messages", type=int, default=50,
+                    help="messages of the strace runs (0: skip them)")
     ap.add_argument("--no-install", action="store_true")
     ap.add_argument("--no-build", action="store_true")
     ap.add_argument("--keep-tmp", action="store_true",
@@ -550,7 +621,28 @@ def main():
             "Maildir: loft %d, postfix+dovecot %d"
             % (added["loft"], added["postfix"]))
         idle = [s.rss_kib() / 1024.0 for s in sides]
-        res, load = [], [os.getloadavg()[0]]
+        load = [os.getloadavg()[0]]
+        lat = {s.name: [] for s in sides}
+        log("latency: %d messages one at a time per side ..."
+            % args.latency_messages)
+        for r in range(2):  # two halves, alternating
+            for s in (sides if r == 0 else sides[::-1]):
+                lat[s.name] += latency(s, pool, args.latency_messages // 2)
+        for s in sides:
+            log("  %s: median %.1f ms, p90 %.1f ms"
+                % (s.name, statistics.median(lat[s.name]), p90(lat[s.name])))
+        counts_sc = {}
+        if args.strace_messages and shutil.which("strace"):
+            for sc in (SCENARIOS[0], SCENARIOS[2]):
+                for s in sides:
+                    log("strace: %s, %s, %d messages ..."
+                        % (s.name, "relayed" if sc["relay"] else "local",
+                           args.strace_messages))
+                    counts_sc[s.name, sc["relay"]] = strace_counts(
+                        s, sc, args.strace_messages, pool, sink_count, tmp)
+        elif args.strace_messages:
+            log("strace not found: the system call rows are skipped")
+        res = []
         for sc in SCENARIOS:
             for n in counts:
                 name = sc["name"] % (n, "s" if n > 1 else "")
@@ -589,6 +681,22 @@ def main():
     rows.append(("server CPU s, all timed slices",
                  sum(m["loft"]["cpu"] for _, m in res),
                  sum(m["postfix"]["cpu"] for _, m in res), "%.2f"))
+    rows.append(("accept-to-Maildir latency, median ms (%d messages, one at "
+                 "a time)" % len(lat["loft"]), statistics.median(lat["loft"]),
+                 statistics.median(lat["postfix"]), "%.1f"))
+    rows.append(("accept-to-Maildir latency, p90 ms", p90(lat["loft"]),
+                 p90(lat["postfix"]), "%.1f"))
+    for relay in (False, True):
+        if ("loft", relay) not in counts_sc:
+            continue
+        a, b = counts_sc["loft", relay], counts_sc["postfix", relay]
+        where = "relayed" if relay else "local"
+        for k in ("fsync", "fdatasync"):
+            rows.append(("%s per message, %s" % (k, where), a[k], b[k],
+                         "%.2f"))
+        ren = lambda c: c["rename"] + c["renameat"] + c["renameat2"]  # noqa: E731
+        rows.append(("rename/renameat/renameat2 per message, %s" % where,
+                     ren(a), ren(b), "%.2f"))
     rows.append(("RSS MiB, idle after the test messages", idle[0], idle[1],
                  "%.1f"))
     for name, m in res:
