@@ -48,7 +48,8 @@ char *imap_mailbox_arg(struct imap_session *s, const struct imap_command *c,
 	return NULL;
 }
 
-/* '*' (anything) and '%' (anything but sep), in linear passes. */
+/* '*' (anything) and '%' (anything but sep) in one pass over the name
+ * (lib/parse/imap-pattern.c); out of memory matches nothing. */
 static int pattern_match(const char *pat, const char *name, char sep, int icase)
 {
 	const char *err;

@@ -692,7 +692,8 @@ static void test_bare_cr_refused(void **state)
 	out(t, "554 5.6.0 Message contains bare CR\r\n");
 	assert_int_equal(t->f.aborts, 2);
 	/* a clean message after it is taken */
-	send_body(t, "Subject: c\r\n\r\nok\r\n.\r\n", 24);
+	const char clean[] = "Subject: c\r\n\r\nok\r\n.\r\n";
+	send_body(t, clean, sizeof(clean) - 1);
 	out(t, "250 2.0.0 Ok: queued as QID3\r\n");
 	assert_int_equal(t->f.n_done, 1);
 	delivered(t, 0, "Subject: c\r\n\r\nok\r\n", 18);
