@@ -288,8 +288,10 @@ static int build(scmp_filter_ctx ctx, const struct kind_spec *k, const char **er
 	    (k->bind && allow_list(ctx, bind_calls, error_r) < 0))
 		return -1;
 	for (size_t i = 0; i < sizeof(ioctl_allowed) / sizeof(ioctl_allowed[0]); i++) {
-		if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
-		                     SCMP_A1(SCMP_CMP_EQ, ioctl_allowed[i])) < 0) {
+		/* Spelled out: SCMP_A1() leaves datum_b to a warning under clang. */
+		struct scmp_arg_cmp cmd = {
+		    .arg = 1, .op = SCMP_CMP_EQ, .datum_a = ioctl_allowed[i], .datum_b = 0};
+		if (seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1, &cmd) < 0) {
 			*error_r = "ioctl";
 			return -1;
 		}
