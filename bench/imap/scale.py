@@ -6,8 +6,8 @@ bench/README.md for what it measures and how to run it.
 Steps: build Loft, start it with IMAP and LMTP on free loopback ports (and,
 unless --no-dovecot, Dovecot in its high-performance mode with IMAP and
 LMTP as a reference column), then grow one user's INBOX through LMTP to each
-size of --sizes (default 1,000, 10,000 and 100,000 messages of the seeded
-generator; the bulk over several LMTP connections at once) and at each size
+size of --sizes (default 1,000 and 10,000 messages of the seeded generator;
+100,000 on request, about 15-20 minutes more; the bulk over several LMTP connections at once) and at each size
 time a sample of single LMTP deliveries (plain, and with X-LOFT-QID as
 loft-queue sends it), SELECT, FETCH 1:* (FLAGS), a STORE of one message's
 flag and the EXPUNGE of one message. Prints a table, stops everything and
@@ -223,8 +223,11 @@ def imap_ops(srv, reps):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--build-dir", default=os.path.join(SRC, "build", "bench"))
-    ap.add_argument("--sizes", default="1000,10000,100000",
-                    help="folder sizes, ascending (the folder grows)")
+    # 100,000 is not in the default: on the 2-core baseline machine its
+    # bulk alone took 15 minutes (bench/README.md); add it with --sizes
+    ap.add_argument("--sizes", default="1000,10000",
+                    help="folder sizes, ascending (the folder grows); "
+                    "1000,10000,100000 for issue 16's full table")
     ap.add_argument("--conns", type=int, default=4,
                     help="LMTP connections for the bulk deliveries")
     ap.add_argument("--samples", type=int, default=20,
