@@ -10,10 +10,11 @@ libcmocka-dev libevent-dev libseccomp-dev libcrypt-dev zlib1g-dev openssl python
 passwd procps"
 # Packages are installed without their Recommends, so each test tool's
 # runtime needs are named here: swaks does STARTTLS only with Net::SSLeay
-# (libnet-ssleay-perl) and IPv6 with IO::Socket::INET6.
+# (libnet-ssleay-perl) and IPv6 with IO::Socket::INET6, and looks up "tcp"
+# in /etc/protocols (netbase, absent from a minimal debootstrap).
 TEST="clang libclang-rt-14-dev libpam-wrapper util-linux iproute2 swaks
-libnet-ssleay-perl libio-socket-inet6-perl curl valgrind libcap2-bin fetchmail
-isync ca-certificates"
+libnet-ssleay-perl libio-socket-inet6-perl netbase curl valgrind libcap2-bin
+fetchmail isync ca-certificates"
 
 want=$BUILD
 [ "${1:-run}" = test ] && want="$BUILD $TEST"
