@@ -40,6 +40,9 @@ static bool is_ctl(unsigned char c)
 }
 
 static int problem(struct alias_list *l, unsigned line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int problem(struct alias_list *l, unsigned line, const char *fmt, ...)
 {
 	if (l->nproblems == l->problems_cap) {
 		size_t cap = l->problems_cap ? l->problems_cap * 2 : 8;
