@@ -5,6 +5,7 @@
  * daemon (crash-only: the master restarts it and it connects afresh) unless
  * it is draining for a reload, when the old mailstore goes away too. */
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,8 @@
 #include "evloop.h"
 #include "handoff.h"
 #include "login-private.h"
+
+#define HANDOFF_READY_TIMEOUT_MS 30000
 
 /* Close the connection; clients waiting for an answer get the failure. */
 void login_handoff_lost(struct login_ctx *ctx, const char *why)
@@ -129,6 +132,29 @@ int login_handoff_connect(struct login_ctx *ctx, char *err, size_t errlen)
 	ctx->hev = evloop_add_read(ctx->base, fd, on_handoff_read, ctx);
 	if (ctx->hev == NULL) {
 		snprintf(err, errlen, "handoff event: %s", strerror(errno));
+		return -1;
+	}
+	/* Wait for mailstore's version line before the listeners open: a
+	 * dispatcher still starting (right after a restart, on a loaded box)
+	 * answers late, and a login finished before then would have nowhere to
+	 * go. Clients wait in the kernel's backlog meanwhile. */
+	for (int waited = 0; !ctx->handoff_ready && !ctx->handoff_dead;) {
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		int pr = poll(&p, 1, 100);
+		if (pr < 0 && errno != EINTR) {
+			snprintf(err, errlen, "handoff handshake: %s", strerror(errno));
+			return -1;
+		}
+		if (pr > 0)
+			on_handoff_read(fd, EV_READ, ctx);
+		else if (pr == 0 && (waited += 100) >= HANDOFF_READY_TIMEOUT_MS) {
+			snprintf(err, errlen, "mailstore sent no handoff version line within %d s",
+			         HANDOFF_READY_TIMEOUT_MS / 1000);
+			return -1;
+		}
+	}
+	if (ctx->handoff_dead) {
+		snprintf(err, errlen, "handoff handshake failed");
 		return -1;
 	}
 	return 0;
