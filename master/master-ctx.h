@@ -14,6 +14,7 @@
 
 #include "buf.h"
 #include "config.h"
+#include "listen-addr.h"
 #include "log.h"
 #include "master-services.h"
 
@@ -37,11 +38,6 @@ struct lset {
 	struct listener *v;
 	size_t n;
 };
-
-/* Pure: split a listen word ("*:143", "[::1]:10143", "host:25") into host
- * (empty for "*") and port. 0 or -1 with err. */
-int listen_parse_addr(const char *p, size_t len, char *host, size_t hostlen, unsigned *port_r,
-                      bool *v6_r, char *err, size_t errlen);
 
 struct master;
 /* Bind every listener the enabled services of cfg need. A listener that is

@@ -1,4 +1,4 @@
-/* test-master-listen.c: the master's listen-address parser accepts the forms
+/* test-listen-addr.c: the listen-address parser accepts the forms
  * loft.conf uses (*:port, [v6]:port, v4:port, host:port) and refuses every
  * malformed or out-of-range one with a message. */
 #include <setjmp.h>
@@ -8,7 +8,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "master-ctx.h"
+#include "listen-addr.h"
 
 static int parse(const char *s, char *host, unsigned *port, bool *v6)
 {

@@ -1,12 +1,12 @@
-/* fuzz-master-listen: the master's listen-address parser on arbitrary bytes.
- * It must never read past len, and what it accepts must be a sane result:
+/* fuzz-listen-addr: the listen-address parser (lib/core/listen-addr.c) on
+ * arbitrary bytes. It must never read past len, and what it accepts must be a sane result:
  * a NUL-terminated host shorter than the buffer and a port in 1..65535. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "master-ctx.h"
+#include "listen-addr.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
