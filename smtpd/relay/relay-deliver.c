@@ -13,6 +13,7 @@
 
 #include "log.h"
 #include "relay-client.h"
+#include "relay-self.h"
 #include "relay.h"
 
 struct session {
@@ -36,6 +37,7 @@ enum start_result {
 	START_OK = 0,
 	START_FAIL = -1,     /* try the next address */
 	START_TLS_FAIL = -2, /* retry this address without TLS */
+	START_LOOP = -3,     /* the server is us: stop, the mail bounces */
 };
 
 const char *relay_status_name(enum relay_status s)
@@ -103,6 +105,11 @@ static enum start_result session_start(struct session *s, const struct relay_hos
 	if (relay_conn_cmd(c, &s->caps, "EHLO %s", s->o->hostname) < 0)
 		goto io_fail;
 	s->esmtp = s->caps.code / 100 == 2;
+	if (s->esmtp && relay_ehlo_is_me(s->caps.text, s->o->hostname)) {
+		relay_textf(err, errlen, "%s replied to EHLO with my own hostname %s", c->peer,
+		            s->o->hostname);
+		return START_LOOP;
+	}
 	if (s->caps.code / 100 == 5) {
 		if (relay_conn_cmd(c, &r, "HELO %s", s->o->hostname) < 0)
 			goto io_fail;
@@ -276,6 +283,13 @@ void relay_job_deliver(const struct relay_opts *o, struct relay_job *job, const 
 		free(rt);
 		return;
 	}
+	if (relay_route_drop_self(rt, o->self, relay_addr_is_local, job->domain, err, sizeof(err)) <
+	    0) {
+		log_warning(lg, "%s", err);
+		relay_job_fail_pending(job, RELAY_PERM, err);
+		free(rt);
+		return;
+	}
 	relay_textf(err, sizeof(err), "4.4.1 no host to try for %s", job->domain);
 	for (size_t h = 0; h < rt->nhost && relay_job_pending(job) > 0; h++) {
 		for (size_t a = 0; a < rt->host[h].naddr && relay_job_pending(job) > 0; a++) {
@@ -288,6 +302,12 @@ void relay_job_deliver(const struct relay_opts *o, struct relay_job *job, const 
 					log_debug(lg, "connected to %s%s", s.c.peer,
 					          s.tls ? " (TLS)" : "");
 					session_run(&s, job, err, sizeof(err));
+				} else if (r == START_LOOP) {
+					log_warning(lg, "%s", err);
+					relay_textf(err, sizeof(err),
+					            "5.4.6 mail for %s loops back to myself",
+					            job->domain);
+					relay_job_fail_pending(job, RELAY_PERM, err);
 				} else {
 					log_info(lg, "%s", err);
 				}

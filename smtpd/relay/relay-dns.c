@@ -356,6 +356,7 @@ static int route_mx(struct dns_ctx *d, const char *name, struct relay_route *rt,
 	for (size_t i = 0; i < a->nmx && rt->nhost < RELAY_MAX_HOSTS; i++) {
 		if (a->mx[i].host[0] == '\0')
 			continue; /* "." beside real MX records: ignore it */
+		rt->host[rt->nhost].pref = a->mx[i].pref;
 		int r =
 		    host_resolve(d, a->mx[i].host, rt->port, &rt->host[rt->nhost], e, sizeof(e));
 		if (r == 0)

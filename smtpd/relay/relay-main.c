@@ -5,6 +5,7 @@
  * served by a forked child with blocking I/O (relay-server.c); the parent
  * only accepts and reaps. SIGTERM stops (children too), SIGQUIT drains. */
 #include <errno.h>
+#include <netdb.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +21,7 @@
 #include "log.h"
 #include "privdrop.h"
 #include "sandbox.h"
+#include "relay-self.h"
 #include "relay.h"
 #include "service.h"
 #include "tls.h"
@@ -38,6 +40,7 @@ struct relay_main {
 	bool draining;
 	char hostname[256];
 	struct relay_opts opts;
+	struct relay_self self;
 };
 
 static int load_config(struct relay_main *m, const char *path)
@@ -56,6 +59,48 @@ static int load_config(struct relay_main *m, const char *path)
 	int prio = log_prio_parse(config_str(m->cfg, "log_level"));
 	if (prio >= 0)
 		m->lg.min_prio = prio;
+	return 0;
+}
+
+/* A listen host given by name: every address it has at start-up. */
+static int resolve_listen(const char *host, bool v6, struct relay_self *s, uint16_t port)
+{
+	struct addrinfo hints = {.ai_family = v6 ? AF_INET6 : AF_UNSPEC,
+	                         .ai_socktype = SOCK_STREAM};
+	struct addrinfo *res = NULL;
+	if (getaddrinfo(host, NULL, &hints, &res) != 0)
+		return 0; /* the master could not bind it either */
+	for (const struct addrinfo *ai = res; ai != NULL; ai = ai->ai_next) {
+		char num[INET6_ADDRSTRLEN + 1];
+		if (getnameinfo(ai->ai_addr, ai->ai_addrlen, num, sizeof(num), NULL, 0,
+		                NI_NUMERICHOST) == 0 &&
+		    relay_self_add_numeric(s, num, ai->ai_family == AF_INET6, port) < 0)
+			break; /* full: what we have still catches most loops */
+	}
+	freeaddrinfo(res);
+	return 0;
+}
+
+/* Our SMTP listeners on smtp_remote_port: where a loop would land. */
+static int setup_self(struct relay_main *m, uint16_t port)
+{
+	static const char *const protos[] = {"smtp", "submission", "submissions", NULL};
+	for (const char *const *p = protos; *p != NULL; p++) {
+		if (!config_list_has(m->cfg, "protocols", *p))
+			continue;
+		char key[40];
+		size_t n = 0;
+		snprintf(key, sizeof(key), "%s_listen", *p);
+		const char *const *words = config_list(m->cfg, key, &n);
+		for (size_t i = 0; i < n; i++) {
+			const char *e = NULL;
+			if (relay_self_add_list(&m->self, words[i], port, resolve_listen, &e) < 0) {
+				log_error(&m->lg, "%s: %s: %s", key, words[i], e);
+				return -1;
+			}
+		}
+	}
+	m->opts.self = &m->self;
 	return 0;
 }
 
@@ -78,6 +123,8 @@ static int setup_opts(struct relay_main *m)
 	o->relayhost = config_str(m->cfg, "relayhost");
 	o->dns_server = config_str(m->cfg, "smtp_dns_server");
 	o->port = (uint16_t)port;
+	if (setup_self(m, o->port) < 0)
+		return -1;
 	o->timeout_ms = RELAY_TIMEOUT_MS;
 	o->tls_verify = ca[0] != '\0';
 	/* Built before the drop: the CA file may be readable by root only. */

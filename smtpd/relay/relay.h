@@ -91,6 +91,7 @@ int relay_host_parse(const char *s, char *host, size_t hostlen, uint16_t *port, 
 
 struct relay_host {
 	char name[RELAY_DNS_NAME];
+	uint16_t pref; /* MX preference; 0 for a host that is not an MX */
 	size_t naddr;
 	struct sockaddr_storage addr[RELAY_HOST_MAX_ADDR];
 	socklen_t addrlen[RELAY_HOST_MAX_ADDR];
@@ -110,14 +111,17 @@ enum relay_status {
 };
 const char *relay_status_name(enum relay_status s);
 
+struct relay_self;
+
 struct relay_opts {
-	const char *hostname;   /* our EHLO name */
-	const char *relayhost;  /* "" = MX lookup of the job's domain */
-	const char *dns_server; /* "" = /etc/resolv.conf */
-	uint16_t port;          /* smtp_remote_port */
-	int timeout_ms;         /* per connect / read / write */
-	SSL_CTX *tls;           /* NULL = never STARTTLS */
-	bool tls_verify;        /* check the certificate and host name */
+	const char *hostname;          /* our EHLO name */
+	const char *relayhost;         /* "" = MX lookup of the job's domain */
+	const char *dns_server;        /* "" = /etc/resolv.conf */
+	uint16_t port;                 /* smtp_remote_port */
+	int timeout_ms;                /* per connect / read / write */
+	SSL_CTX *tls;                  /* NULL = never STARTTLS */
+	bool tls_verify;               /* check the certificate and host name */
+	const struct relay_self *self; /* our own SMTP addresses (relay-self.h) */
 };
 
 /* Find the hosts to try for domain. 0, or -1 with *status_r (TEMP or PERM)

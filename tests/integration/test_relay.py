@@ -286,6 +286,117 @@ class RelayMxTest(unittest.TestCase):
         self.assertEqual(self.mx1.connections + self.mx2.connections, [])
 
 
+class RelayLoopTest(unittest.TestCase):
+    """The relay never delivers to itself (docs/relay.md, as Postfix's "mail
+    for X loops back to myself"): our SMTP listener is 127.0.0.1 on the very
+    port the relay connects to; a sink at 127.0.0.2 is another host on that
+    port, one at 127.0.0.3 greets with our own host name."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.suite, cls.sinks = None, []
+        cls.port = lofttest.free_port()
+        cls.dns = DnsStub({
+            "loop.test": {"MX": [(10, "us.loop.test")]},
+            "us.loop.test": {"A": ["127.0.0.1"]},
+            "backup.test": {"MX": [(20, "us.loop.test"), (10, "other.loop.test")]},
+            "other.loop.test": {"A": ["127.0.0.2"]},
+            "primary.test": {"MX": [(10, "us.loop.test"), (20, "other.loop.test")]},
+            "tie.test": {"MX": [(10, "us.loop.test"), (10, "other.loop.test")]},
+            "ehlo.test": {"MX": [(10, "twin.loop.test")]},
+            "twin.loop.test": {"A": ["127.0.0.3"]},
+        }).start()
+        if not all(os.path.exists(p) for p in (RELAY, SPOOLWRITE, TESTSVC)):
+            return  # each test skips
+        try:
+            cls.suite = start_suite({
+                "smtp_dns_server": cls.dns.server,
+                "smtp_remote_port": cls.port,
+                "smtp_listen": "127.0.0.1:%d" % cls.port,
+                "myhostname": "relay.loft.test",
+            })
+            cls.other = SmtpSink("127.0.0.2", cls.port, "other.loop.test").start()
+            cls.sinks.append(cls.other)
+            cls.twin = SmtpSink("127.0.0.3", cls.port, "relay.loft.test").start()
+            cls.sinks.append(cls.twin)
+        except Exception:
+            cls.tearDownClass()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        for s in cls.sinks:
+            s.stop()
+        cls.dns.stop()
+        if cls.suite is not None:
+            cls.suite.cleanup()
+
+    def setUp(self):
+        skip_unless_built(self)
+        for s in self.sinks:
+            s.reset()
+
+    def job(self, domain):
+        qid, path = spool(self.suite, "a@sender.test", ["u@" + domain], BODY)
+        return relay_job(self.suite, domain, [(qid, "a@sender.test", ["u@" + domain], path)])[
+            (qid, 0)]
+
+    def assert_loops(self, domain):
+        self.assertEqual(self.job(domain),
+                         ("perm", "5.4.6 mail for %s loops back to myself" % domain))
+
+    def test_only_mx_is_us(self):
+        self.assert_loops("loop.test")
+        self.assertEqual(self.other.connections + self.twin.connections, [])
+
+    def test_we_are_a_backup_mx(self):
+        st, text = self.job("backup.test")
+        self.assertEqual(st, "ok", text)
+        self.assertTrue(text.startswith("other.loop.test[127.0.0.2] said: 250"), text)
+        self.assertEqual(len(self.other.wait_messages(1)), 1)
+
+    def test_we_are_the_best_mx(self):
+        # the hosts after us are less preferred: Postfix does not use them
+        self.assert_loops("primary.test")
+        self.assert_loops("tie.test")
+        self.assertEqual(self.other.connections, [])
+
+    def test_server_greets_with_our_name(self):
+        self.assert_loops("ehlo.test")
+        self.assertEqual(self.twin.messages, [])
+        self.assertEqual(len(self.twin.connections), 1)
+        cmds = self.twin.connections[0]["commands"]
+        self.assertEqual(cmds[0], "EHLO relay.loft.test")
+        self.assertNotIn("MAIL", " ".join(cmds))
+
+    def test_relay_log_names_the_loop(self):
+        start = len(self.suite.log())
+        self.assert_loops("ehlo.test")
+        self.suite.wait_log(r"127\.0\.0\.3\]? replied to EHLO with my own hostname "
+                            r"relay\.loft\.test", start=start)
+
+
+class RelayWildcardLoopTest(unittest.TestCase):
+    """Listening on *:port makes every local address ours, 127.0.0.9 too."""
+
+    def setUp(self):
+        skip_unless_built(self)
+        port = lofttest.free_port()
+        self.dns = DnsStub({"wild.test": {"A": ["127.0.0.9"]}}).start()
+        self.addCleanup(self.dns.stop)
+        self.suite = start_suite({"smtp_dns_server": self.dns.server,
+                                  "smtp_remote_port": port,
+                                  "smtp_listen": "*:%d" % port})
+        self.addCleanup(self.suite.cleanup)
+
+    def test_any_local_address_is_us(self):
+        qid, path = spool(self.suite, "a@sender.test", ["u@wild.test"], BODY)
+        res = relay_job(self.suite, "wild.test",
+                        [(qid, "a@sender.test", ["u@wild.test"], path)])
+        self.assertEqual(res[(qid, 0)],
+                         ("perm", "5.4.6 mail for wild.test loops back to myself"))
+
+
 class RelayHostTest(unittest.TestCase):
     """relayhost = [127.0.0.1]:port sends everything there, no DNS at all."""
 
