@@ -19,6 +19,7 @@ static const struct qproto_verb_def verbs[] = {
     {"ABORT", QPROTO_ABORT, 1, 1},     {"LIST", QPROTO_LIST, 1, 1},
     {"FLUSH", QPROTO_FLUSH, 1, 1},     {"DELETE", QPROTO_DELETE, 2, 2},
     {"HOLD", QPROTO_HOLD, 2, 2},       {"RELEASE", QPROTO_RELEASE, 2, 2},
+    {"STATUS", QPROTO_STATUS, 2, 2},
 };
 
 static int parse_addr(const struct wire_field *f, bool allow_null, struct qproto_cmd *cmd,
@@ -120,6 +121,7 @@ static int parse_args(const struct wire_field *f, int n, struct qproto_cmd *cmd,
 	case QPROTO_DELETE:
 	case QPROTO_HOLD:
 	case QPROTO_RELEASE:
+	case QPROTO_STATUS:
 		if (f[1].len != QUEUE_ID_LEN || !queue_id_valid(f[1].p, f[1].len)) {
 			*error_r = "bad queue id";
 			return -1;

@@ -26,6 +26,7 @@ enum qproto_verb {
 	QPROTO_DELETE,
 	QPROTO_HOLD,
 	QPROTO_RELEASE,
+	QPROTO_STATUS, /* did COMMIT of this id take? (queue listener, admin) */
 };
 
 struct qproto_cmd {
@@ -37,7 +38,7 @@ struct qproto_cmd {
 	struct wire_field helo, client_addr, auth, dsn;
 	/* BODY: the message bytes. */
 	struct wire_field body;
-	/* DELETE / HOLD / RELEASE: a valid queue id, NUL-terminated. */
+	/* DELETE / HOLD / RELEASE / STATUS: a valid queue id, NUL-terminated. */
 	char id[QUEUE_ID_LEN + 1];
 };
 

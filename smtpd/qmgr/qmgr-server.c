@@ -18,6 +18,7 @@
 
 #include "evloop.h"
 #include "qmgr-proto.h"
+#include "queue-committed.h"
 #include "service.h"
 #include "wire.h"
 
@@ -258,11 +259,36 @@ static void cmd_commit(struct qconn *c)
 		log_info(&q->lg, "%s: client=%s, from=<%s>, size=%llu, nrcpt=%zu (queue active)",
 		         id, c->m.client_addr != NULL ? c->m.client_addr : "unknown", c->m.sender,
 		         (unsigned long long)c->size, c->m.nrcpt);
+		if (queue_committed_note(&q->qs, id, &err) < 0)
+			log_warning(&q->lg, "%s: %s", id, err); /* only STATUS needs it */
 		reply(c, "OK", id, NULL);
 		qmgr_sched_add(q->sched, id);
 	}
 	envelope_clear(c);
 	c->st = QC_IDLE;
+}
+
+/* A client whose connection broke after COMMIT asks the restarted queue
+ * whether the message made it: OK means it is queued (answer 250), FAIL temp
+ * that it never was (answer 451). smtpd's socket, or an administrator. */
+static void cmd_status(struct qconn *c, const struct qproto_cmd *cmd)
+{
+	struct qmgr *q = c->srv->q;
+	const char *err = NULL;
+	if (c->pickup && !c->admin) {
+		reply(c, "FAIL", "perm", "permission denied");
+		return;
+	}
+	int r = queue_committed_known(&q->qs, cmd->id, &err);
+	if (r < 0)
+		log_error(&q->lg, "status %s: %s", cmd->id, err);
+	log_info(&q->lg, "%s: status asked after a lost answer: %s", cmd->id,
+	         r > 0 ? "committed" : "not committed");
+	if (r > 0)
+		reply(c, "OK", cmd->id, NULL);
+	else
+		reply(c, "FAIL", "temp",
+		      r < 0 ? "4.3.0 queue status unknown" : "4.3.0 message not committed");
 }
 
 static void cmd_admin(struct qconn *c, const struct qproto_cmd *cmd)
@@ -363,6 +389,9 @@ static void conn_line(struct qconn *c, const struct wire_field *f, int n)
 		envelope_clear(c);
 		c->st = QC_IDLE;
 		reply(c, "OK", NULL, NULL);
+		break;
+	case QPROTO_STATUS:
+		cmd_status(c, &cmd);
 		break;
 	default:
 		cmd_admin(c, &cmd);

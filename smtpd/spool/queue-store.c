@@ -4,6 +4,8 @@
  * manager; every change that matters is fsync'd, file and directory. */
 #include "queue-store.h"
 
+#include "queue-committed.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -46,6 +48,7 @@ int queue_store_open(struct queue_store *qs, const char *state_dir, const char *
 	memset(qs, 0, sizeof(*qs));
 	for (int i = 0; i < QUEUE_NDIRS; i++)
 		qs->dfd[i] = -1;
+	qs->rootfd = qs->jfd = -1;
 	int sfd = open(state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (sfd < 0)
 		return fail(qs, error_r, "open %s: %s", state_dir, strerror(errno));
@@ -74,7 +77,7 @@ int queue_store_open(struct queue_store *qs, const char *state_dir, const char *
 	}
 	/* The new folders' names must be durable before any message is. */
 	int rc = fsync(qfd);
-	close(qfd);
+	qs->rootfd = qfd;
 	if (rc < 0) {
 		fail(qs, error_r, "fsync %s/queue: %s", state_dir, strerror(errno));
 		queue_store_close(qs);
@@ -90,6 +93,11 @@ void queue_store_close(struct queue_store *qs)
 			close(qs->dfd[i]);
 		qs->dfd[i] = -1;
 	}
+	if (qs->rootfd >= 0)
+		close(qs->rootfd);
+	if (qs->jfd >= 0)
+		close(qs->jfd);
+	qs->rootfd = qs->jfd = -1;
 }
 
 static int write_all(int fd, const char *p, size_t n)
@@ -617,6 +625,10 @@ static int recover_dir(struct queue_store *qs, enum queue_dir d, struct queue_re
 		} else {
 			queue_msg_free(&m);
 			st->ok++;
+			/* committed by an instance that may have died before it
+			 * said so: remember it before anything can deliver it */
+			if (d == QUEUE_DIR_ACTIVE)
+				rc = queue_committed_note(qs, names[i], error_r);
 		}
 	}
 	queue_ids_free(names, n);

@@ -30,6 +30,9 @@ enum queue_dir {
 
 struct queue_store {
 	int dfd[QUEUE_NDIRS];
+	int rootfd;                  /* <state_dir>/queue itself */
+	int jfd;                     /* the committed-ids journal, -1 until used */
+	uint64_t jsize;              /* its size, for rotation */
 	uint16_t counter;            /* for queue ids made by this process */
 	const struct loft_log *log;  /* recovery reports here; may be NULL */
 	char error[QUEUE_ERROR_LEN]; /* *error_r points here */

@@ -60,6 +60,11 @@ static void test_verbs(void **state)
 	assert_int_equal(c.verb, QPROTO_HOLD);
 	assert_int_equal(PARSE(&c, &b, "RELEASE", "05f1a2b3c4d5e60001abcdef"), 0);
 	assert_int_equal(c.verb, QPROTO_RELEASE);
+	assert_int_equal(PARSE(&c, &b, "STATUS", "05f1a2b3c4d5e60001abcdef"), 0);
+	assert_int_equal(c.verb, QPROTO_STATUS);
+	assert_string_equal(c.id, "05f1a2b3c4d5e60001abcdef");
+	assert_int_equal(PARSE(&c, &b, "STATUS", "../x"), -1);
+	assert_int_equal(PARSE(&c, &b, "STATUS"), -1);
 	assert_int_equal(PARSE(&c, &b, "DELETE", "../../etc/passwd"), -1);
 	assert_int_equal(PARSE(&c, &b, "DELETE", "05F1A2B3C4D5E60001ABCDEF"), -1);
 	assert_int_equal(PARSE(&c, &b, "DELETE", "05f1a2b3c4d5e60001abcde"), -1);
