@@ -149,6 +149,7 @@ struct smtpd_queue {
 	struct wire_conn wc;
 	struct buf body; /* bytes not yet sent as a BODY line */
 	bool open;       /* a message is open on the server */
+	char qid[64];    /* its queue id, for STATUS after a lost answer */
 	char err[256];   /* why the last call failed, for the log */
 };
 struct smtpd_queue_msg {

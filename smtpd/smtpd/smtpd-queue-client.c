@@ -4,7 +4,8 @@
  * after the server's OK) or ABORT. The connection to /queue opens at the
  * first DATA and serves the session's later messages; if it broke, the
  * next message reconnects. Every failure is a temporary one for the client
- * (the session answers 451). */
+ * (the session answers 451); an answer to COMMIT lost with the connection is
+ * asked for again with STATUS (docs/queue-protocol.md). */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -16,6 +17,9 @@
 #include "smtpd-private.h"
 
 #define BODY_LINE 16384 /* raw bytes per BODY line (the protocol's limit) */
+/* How long to wait for a restarted queue after a lost COMMIT answer. */
+#define STATUS_WAIT_MS 15000
+#define STATUS_STEP_MS 100
 
 void smtpd_queue_init(struct smtpd_queue *q, const char *path, int timeout_ms)
 {
@@ -136,6 +140,7 @@ static enum smtp_queue_result try_begin(struct smtpd_queue *q, const struct smtp
 	if (n >= 2 && wire_field_eq(&f[0], "OK") && f[1].len > 0 && f[1].len < qid_size) {
 		memcpy(qid, f[1].p, f[1].len);
 		qid[f[1].len] = '\0';
+		snprintf(q->qid, sizeof(q->qid), "%s", qid);
 		q->open = true;
 		return SMTP_QUEUE_OK;
 	}
@@ -198,6 +203,48 @@ enum smtp_queue_result smtpd_queue_write(struct smtpd_queue *q, const char *p, s
 	return SMTP_QUEUE_OK;
 }
 
+/* One STATUS question on a fresh connection: OK / TEMP, or -1 when the
+ * connection failed (ask again). */
+static int status_once(struct smtpd_queue *q)
+{
+	errno = 0;
+	if (queue_connect(q) < 0)
+		return -1;
+	struct buf b;
+	buf_init(&b, 0);
+	const char *status[] = {"STATUS", q->qid, NULL};
+	int rc = wire_encode_strs(&b, status) < 0 ? -1 : send_buf(q, &b);
+	buf_free(&b);
+	struct wire_field f[WIRE_MAX_FIELDS];
+	int n = rc < 0 ? -1 : next_line(q, f);
+	if (n < 0)
+		return -1;
+	if (n >= 2 && wire_field_eq(&f[0], "OK"))
+		return SMTP_QUEUE_OK;
+	snprintf(q->err, sizeof(q->err), "queue lost the answer to COMMIT; STATUS: %.*s",
+	         n >= 3 ? (int)(f[2].len > 200 ? 200 : f[2].len) : 0, n >= 3 ? f[2].p : "");
+	smtpd_queue_close(q);
+	return SMTP_QUEUE_TEMP;
+}
+
+/* The connection broke between COMMIT and its answer: the queue may have
+ * died after the rename into active/. 451 would make the client send a
+ * message again that is going to be delivered, so ask the restarted queue
+ * (the master restarts it at once) whether it took. */
+static enum smtp_queue_result ask_status(struct smtpd_queue *q)
+{
+	smtpd_queue_close(q);
+	for (int waited = 0; waited < STATUS_WAIT_MS; waited += STATUS_STEP_MS) {
+		int r = status_once(q);
+		if (r >= 0)
+			return (enum smtp_queue_result)r;
+		smtpd_queue_close(q);
+		usleep(STATUS_STEP_MS * 1000);
+	}
+	errno = 0;
+	return fail(q, "connection lost at COMMIT, and the queue did not come back");
+}
+
 enum smtp_queue_result smtpd_queue_commit(struct smtpd_queue *q)
 {
 	if (!q->open)
@@ -213,9 +260,9 @@ enum smtp_queue_result smtpd_queue_commit(struct smtpd_queue *q)
 	buf_free(&b);
 	struct wire_field f[WIRE_MAX_FIELDS];
 	int n = rc < 0 ? -1 : next_line(q, f);
-	if (n < 0)
-		return fail(q, "connection lost at COMMIT");
 	q->open = false;
+	if (n < 0)
+		return ask_status(q);
 	if (n >= 2 && wire_field_eq(&f[0], "OK"))
 		return SMTP_QUEUE_OK;
 	errno = 0;

@@ -1,5 +1,6 @@
 """test_smtp_durability: the queue's promise under fire. Five smtplib clients
-send 500 messages in all to a local user over port 25 of the real suite
+send 500 messages in all (one per connection, and in a second run 1-5 per
+connection) to a local user over port 25 of the real suite
 (master, auth, mailstore, smtpd, queue, relay) while a killer thread
 SIGKILLs loft-queue when 100, 250 and 400 messages have been acknowledged,
 loft-smtpd at 50, 175, 325 and 450, and either of them (or an smtpd
@@ -9,7 +10,8 @@ connection died after the body was sent may or may not have been accepted:
 it counts as "unknown" and is sent again under a new token. At the end
 (spool empty) the Maildir must hold every token that got a 250 exactly
 once, no token that got a 5xx, and only intact messages (a checksum line
-inside each body). No duplicates: a delivery the queue repeats after a kill
+inside each body), none that got 4xx after its final dot, and acceptance
+never stops for more than ACCEPT_GAP_MAX seconds. No duplicates: a delivery the queue repeats after a kill
 carries the same X-LOFT-QID and mailstore answers "Already delivered"
 (docs/lmtp.md, docs/queue.md)."""
 
@@ -32,6 +34,7 @@ NEEDED = ["loft-master", "loft-auth", "loft-mailstore", "loft-smtpd", "loft-queu
 CLIENTS, TOTAL = 5, 500
 SEED = int(os.environ.get("LOFT_DURABILITY_SEED", "20260426"))
 BUDGET = 75  # seconds for the sending phase
+ACCEPT_GAP_MAX = 5.0  # seconds without any 250 while the daemons are killed
 # Kills at these counts of acknowledged messages, whatever the sending speed,
 # so that each daemon is restarted several times even when 500 messages take
 # two seconds.
@@ -76,11 +79,13 @@ class Ledger:
         self.lock = threading.Lock()
         self.acked, self.unknown, self.temp_at_dot, self.perm = set(), set(), set(), {}
         self.retries = 0
+        self.ack_times = []
 
     def add(self, kind, token, text=""):
         with self.lock:
             if kind == "acked":
                 self.acked.add(token)
+                self.ack_times.append(time.time())
             elif kind == "unknown":
                 self.unknown.add(token)
             elif kind == "temp_at_dot":
@@ -91,19 +96,13 @@ class Ledger:
                 self.retries += 1
 
 
-def send_one(port, token, msg, ledger):
-    """One attempt. Returns True when the message is settled (250 or a
-    final outcome recorded), False to retry the same token (nothing of the
-    body was sent), or "new" to retry under a new token."""
-    try:
-        c = smtplib.SMTP("127.0.0.1", port, timeout=20)
-    except (OSError, smtplib.SMTPException):
-        return False
+def transaction(c, token, msg, ledger):
+    """One message on an open connection. Returns (outcome, usable):
+    outcome True when settled (250), False to retry the same token (nothing
+    of the body was sent), "new" to retry under a new token; usable when the
+    connection may carry the next message."""
     body_sent = False
     try:
-        code, text = c.ehlo("client.example.net")
-        if code != 250:
-            return False
         for cmd in ("MAIL FROM:<sender@example.org>", "RCPT TO:<bob@example.org>", "DATA"):
             code, text = c.docmd(cmd)
             want = 354 if cmd == "DATA" else 250
@@ -111,31 +110,56 @@ def send_one(port, token, msg, ledger):
                 continue
             if 500 <= code < 600:
                 ledger.add("perm", token, "%s -> %d %s" % (cmd, code, text))
-                return "new"
-            return False  # 4xx or a dropped connection (-1): nothing sent
+                return "new", False
+            return False, False  # 4xx or a dropped connection (-1): nothing sent
         body_sent = True
         c.send(re.sub(rb"(?m)^\.", b"..", msg) + b".\r\n")
         code, text = c.getreply()
         if code == 250:
             ledger.add("acked", token)
-            return True
+            return True, True
         if 400 <= code < 500:
             ledger.add("temp_at_dot", token)
         elif 500 <= code < 600:
             ledger.add("perm", token, "end of data -> %d %s" % (code, text))
         else:
             ledger.add("unknown", token)
-        return "new"
+        return "new", False
     except (OSError, smtplib.SMTPException):
         if body_sent:
             ledger.add("unknown", token)
-            return "new"
-        return False
+            return "new", False
+        return False, False
+
+
+def send_session(port, batch, ledger):
+    """One connection carrying the (token, msg) pairs of batch in turn.
+    Returns the outcomes of the messages tried; it stops at the first one
+    not settled, and the rest were not tried."""
+    try:
+        c = smtplib.SMTP("127.0.0.1", port, timeout=20)
+    except (OSError, smtplib.SMTPException):
+        return []
+    out = []
+    try:
+        code, _ = c.ehlo("client.example.net")
+        if code != 250:
+            return []
+        for token, msg in batch:
+            outcome, usable = transaction(c, token, msg, ledger)
+            out.append(outcome)
+            if not usable:
+                break
+        if len(out) == len(batch) and out[-1] is True:
+            c.quit()
+    except (OSError, smtplib.SMTPException):
+        pass  # every message tried has its outcome already
     finally:
         try:
             c.close()
         except OSError:
             pass
+    return out
 
 
 def children_of(pid):
@@ -231,24 +255,29 @@ class TestDurability(unittest.TestCase):
             if self.kill(kills, what, pid) and what in last_killed:
                 last_killed[what] = pid
 
-    def client(self, n, count, ledger, deadline):
+    def client(self, n, count, ledger, deadline, per_conn):
+        """Send count messages, per_conn (1, or 1..5 at random) over each
+        connection, until every one is settled or the deadline passes."""
         port = self.s.port("smtp")
         rnd = random.Random(SEED * 10 + n)
-        for i in range(count):
-            attempt = 0
+
+        def fresh(i, attempt):
             token = "c%d-m%03d-a%d" % (n, i, attempt)
-            msg = message(token, rnd.randint(2, 60))
-            while time.time() < deadline:
-                r = send_one(port, token, msg, ledger)
-                if r is True:
-                    break
-                ledger.add("retry", token)
-                if r == "new":
-                    attempt += 1
-                    token = "c%d-m%03d-a%d" % (n, i, attempt)
-                    msg = message(token, rnd.randint(2, 60))
-                else:
-                    time.sleep(0.05)  # the master restarts the daemon
+            return [i, attempt, token, message(token, rnd.randint(2, 60))]
+
+        pending = [fresh(i, 0) for i in range(count)]
+        while pending and time.time() < deadline:
+            batch = pending[:rnd.randint(1, per_conn)]
+            outcomes = send_session(port, [(b[2], b[3]) for b in batch], ledger)
+            for b, outcome in zip(batch, outcomes):
+                if outcome is True:
+                    pending.remove(b)
+                    continue
+                ledger.add("retry", b[2])
+                if outcome == "new":
+                    pending[pending.index(b)] = fresh(b[0], b[1] + 1)
+            if not outcomes or outcomes[0] is False:
+                time.sleep(0.05)  # the master restarts the daemon
 
     def spool_busy(self):
         q = os.path.join(self.s.state_dir, "queue")
@@ -256,6 +285,15 @@ class TestDurability(unittest.TestCase):
                    for d in ("incoming", "active", "deferred", "hold"))
 
     def test_kill_while_sending(self):
+        """One message per connection."""
+        self.run_under_fire(1)
+
+    def test_kill_while_sending_batches(self):
+        """1-5 messages per connection: kills land between and inside
+        transactions of a session that already delivered some."""
+        self.run_under_fire(5)
+
+    def run_under_fire(self, per_conn):
         ledger, kills = Ledger(), []
         seen = {"smtpd": set(), "queue": set()}
         seen["smtpd"].add(self.service_pid("smtpd"))
@@ -266,7 +304,7 @@ class TestDurability(unittest.TestCase):
         k = threading.Thread(target=self.killer, args=(stop, kills, seen, ledger))
         k.start()
         clients = [threading.Thread(target=self.client,
-                                    args=(n, TOTAL // CLIENTS, ledger, deadline))
+                                    args=(n, TOTAL // CLIENTS, ledger, deadline, per_conn))
                    for n in range(CLIENTS)]
         for c in clients:
             c.start()
@@ -275,6 +313,8 @@ class TestDurability(unittest.TestCase):
         stop.set()
         k.join()
         sent_s = time.time() - t0
+        acks = [t0] + sorted(ledger.ack_times)
+        gap = max((b - a for a, b in zip(acks, acks[1:])), default=sent_s)
         # the master restarts what was killed last; then the queue drains
         self.s.wait_running(timeout=20)
         for name in ("smtpd", "queue"):
@@ -308,11 +348,13 @@ class TestDurability(unittest.TestCase):
         log = self.s.log()
         # repeats mailstore recognised (X-LOFT-QID) and did not store again
         suppressed = log.count("already delivered, not stored again")
-        print("\ndurability (seed %d): %d acked in %.1fs, drained at %.1fs; kills %s; "
+        print("\ndurability (seed %d, up to %d per connection): %d acked in %.1fs, "
+              "longest gap between 250s %.2fs, drained at %.1fs; kills %s; "
               "retries %d; unknown %d (%d delivered); 4xx after the dot %d (%d delivered); "
               "5xx %d; files %d; duplicates %d %s (%d suppressed); broken %d; lost %d; "
               "smtpd pids %d, queue pids %d"
-              % (SEED, len(ledger.acked), sent_s, drained_s, by_kind, ledger.retries,
+              % (SEED, per_conn, len(ledger.acked), sent_s, gap, drained_s, by_kind,
+                 ledger.retries,
                  len(ledger.unknown), unknown_delivered, len(ledger.temp_at_dot),
                  len(temp_delivered), len(ledger.perm), sum(counts.values()), len(dups),
                  sorted(dups.items())[:10], suppressed, len(broken), len(lost),
@@ -326,6 +368,9 @@ class TestDurability(unittest.TestCase):
         self.assertEqual(broken, [], "partial or corrupt messages")
         self.assertEqual(strangers, [])
         self.assertEqual(perm_delivered, [], "delivered after a 5xx: %r" % ledger.perm)
+        self.assertEqual(temp_delivered, [], "delivered after a 4xx to the final dot")
+        # acceptance never stalls: the master restarts a killed daemon at once
+        self.assertLess(gap, ACCEPT_GAP_MAX, "no 250 for %.1fs; kills %r" % (gap, kills))
         self.assertEqual(ledger.perm, {}, "5xx replies")
         self.assertTrue(set(counts) <= issued, set(counts) - issued)
         # the killing really happened: each daemon restarted at least twice
