@@ -348,17 +348,21 @@ class TestDurability(unittest.TestCase):
         log = self.s.log()
         # repeats mailstore recognised (X-LOFT-QID) and did not store again
         suppressed = log.count("already delivered, not stored again")
+        # lost answers to COMMIT that smtpd asked the restarted queue about
+        asked = len(re.findall(r"status asked after a lost answer: (\w+)", log))
+        asked_yes = log.count("status asked after a lost answer: committed")
         print("\ndurability (seed %d, up to %d per connection): %d acked in %.1fs, "
               "longest gap between 250s %.2fs, drained at %.1fs; kills %s; "
               "retries %d; unknown %d (%d delivered); 4xx after the dot %d (%d delivered); "
               "5xx %d; files %d; duplicates %d %s (%d suppressed); broken %d; lost %d; "
-              "smtpd pids %d, queue pids %d"
+              "smtpd pids %d, queue pids %d; STATUS after a lost COMMIT answer %d "
+              "(%d committed)"
               % (SEED, per_conn, len(ledger.acked), sent_s, gap, drained_s, by_kind,
                  ledger.retries,
                  len(ledger.unknown), unknown_delivered, len(ledger.temp_at_dot),
                  len(temp_delivered), len(ledger.perm), sum(counts.values()), len(dups),
                  sorted(dups.items())[:10], suppressed, len(broken), len(lost),
-                 len(seen["smtpd"] - {None}), len(seen["queue"] - {None})))
+                 len(seen["smtpd"] - {None}), len(seen["queue"] - {None}), asked, asked_yes))
 
         self.assertEqual(busy, 0, "spool never drained; log:\n" + self.s.log()[-3000:])
         self.assertEqual(len(ledger.acked), TOTAL,
