@@ -279,6 +279,9 @@ const struct cfg_key cfg_schema[] = {
 	 "disconnect idle IMAP sessions after this", NULL},
 	{"imap_idle_notify_interval", CFG_TIME, "2m",
 	 "send \"* OK Still here\" this often during IDLE", NULL},
+	{"imap_max_command_size", CFG_SIZE, "64M",
+	 "most bytes one IMAP command may hold, literals included (at least "
+	 "message_size_limit plus imap_max_line_length)", NULL},
 	{"pop3_idle_timeout", CFG_TIME, "10m",
 	 "disconnect idle POP3 sessions after this", NULL},
 	/* SMTP and the queue */

@@ -194,6 +194,10 @@ static void mark_seen(struct imap_session *s, struct fetch_msg *f,
 	}
 }
 
+/* The FETCH line is written straight into the session's output and flushed
+ * whenever that fills, item by item: FETCH 1 (BODY[] BODY[] ...) holds at
+ * most the message, one rendered item and a buffer's worth, not the whole
+ * reply (docs/security.md). */
 static void fetch_one(struct imap_session *s, struct fetch_msg *f,
                       const struct imap_fetch_att *atts, size_t n)
 {
@@ -201,21 +205,33 @@ static void fetch_one(struct imap_session *s, struct fetch_msg *f,
 	if (f->msg == NULL)
 		return;
 	uint32_t uid = f->msg->uid; /* f->msg may go stale or NULL on a resync */
-	struct buf line;
-	buf_init(&line, 0);
+	struct buf *out = &s->out;
+	size_t start = out->len;
+	unsigned long flushes = s->nflush;
 	bool has_flags = false;
-	int r = buf_printf(&line, "* %u FETCH (", (unsigned)f->seq);
+	int r = buf_printf(out, "* %u FETCH (", (unsigned)f->seq);
 	for (size_t i = 0; i < n && r == 0; i++) {
 		has_flags |= atts[i].kind == IMAP_FETCH_FLAGS;
-		r = (i > 0 ? buf_append_str(&line, " ") : 0) | append_att(s, f, &atts[i], &line);
+		r = (i > 0 ? buf_append_str(out, " ") : 0) | append_att(s, f, &atts[i], out);
+		if (r == 0)
+			r = imap_flush_if_full(s);
 	}
 	if (r == 0 && f->seen_set && !has_flags && f->msg != NULL)
-		r = buf_append_str(&line, " ") | imap_flags_render(s->box, f->msg, &line);
-	if (r == 0 && buf_append_str(&line, ")") == 0)
-		imap_reply_buf(s, &line);
-	else
-		imap_log(s, LOG_ERR, "FETCH of UID %u failed", (unsigned)uid);
-	buf_free(&line);
+		r = buf_append_str(out, " ") | imap_flags_render(s->box, f->msg, out);
+	if (r == 0 && buf_append_str(out, ")") == 0) {
+		imap_stream_end(s);
+		return;
+	}
+	if (s->dead)
+		return; /* the client went away while we wrote */
+	imap_log(s, LOG_ERR, "FETCH of UID %u failed", (unsigned)uid);
+	if (s->nflush == flushes && out->len >= start) {
+		out->len = start; /* nothing of it went out: take it back */
+		if (out->data != NULL)
+			out->data[start] = '\0';
+	} else {
+		s->dead = true; /* half a line is out: the stream cannot go on */
+	}
 }
 
 static void fetch(struct imap_session *s, const struct imap_command *c, const struct imap_arg *set,

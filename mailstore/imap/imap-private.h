@@ -62,6 +62,8 @@ struct imap_session {
 	bool dead;    /* write failed or client gone */
 	bool closing; /* we end the session: flush the replies, then stop */
 	unsigned bad;
+	unsigned long nflush; /* imap_flush calls that wrote: a line begun
+	                       * before the last one is partly out */
 };
 
 /* imap-session.c */
@@ -70,6 +72,11 @@ void imap_reply(struct imap_session *s, const char *fmt, ...) __attribute__((for
 /* Queue a prepared line (no CRLF yet) and add CRLF. */
 void imap_reply_buf(struct imap_session *s, const struct buf *line);
 int imap_flush(struct imap_session *s);
+/* Streamed replies (FETCH bodies): the caller appends a line's pieces to
+ * s->out itself, calling imap_flush_if_full between them, so no reply is
+ * held whole in memory; imap_stream_end adds the CRLF. */
+int imap_flush_if_full(struct imap_session *s);
+void imap_stream_end(struct imap_session *s);
 void imap_log(struct imap_session *s, int prio, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 

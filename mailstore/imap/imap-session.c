@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,9 +35,16 @@ int imap_flush(struct imap_session *s)
 		buf_reset(&s->out);
 		return -1;
 	}
+	if (s->out.len > 0)
+		s->nflush++;
 	if (session_flush(s->fd, &s->out, s->idle_ms, &s->fd_not_socket) < 0)
 		s->dead = true;
 	return s->dead ? -1 : 0;
+}
+
+int imap_flush_if_full(struct imap_session *s)
+{
+	return s->out.len >= IMAP_OUT_FLUSH ? imap_flush(s) : (s->dead ? -1 : 0);
 }
 
 static void reply_end(struct imap_session *s, int r)
@@ -47,6 +55,12 @@ static void reply_end(struct imap_session *s, int r)
 	}
 	if (s->out.len >= IMAP_OUT_FLUSH)
 		(void)imap_flush(s);
+}
+
+void imap_stream_end(struct imap_session *s)
+{
+	if (!s->dead)
+		reply_end(s, 0);
 }
 
 /* Is p[0..len) the tagged OK or NO that completes the running command?
@@ -241,6 +255,11 @@ static void session_init(struct imap_session *s, const struct session_env *env)
 		v = config_size(env->cfg, "message_size_limit");
 		if (v > 0 && v <= UINT32_MAX)
 			lim.max_literal = (size_t)v;
+		/* literals are held until the command runs: bound them together */
+		v = config_size(env->cfg, "imap_max_command_size");
+		lim.max_command = lim.max_literal + lim.max_line;
+		if (v > lim.max_command && v <= SIZE_MAX / 2)
+			lim.max_command = (size_t)v;
 	}
 	s->max_literal = lim.max_literal;
 	s->ps = imap_parser_new(&lim);

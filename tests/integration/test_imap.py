@@ -731,6 +731,81 @@ SyncState *
         self.assertEqual(self.ok(c.search(None, "SUBJECT project SEEN")), [b"1"])
 
 
+class ResourceTest(ImapBase):
+    """Bounds on what one command can make the worker hold (issue 18):
+    FETCH of many BODY[] items is streamed, and the literals of one command
+    are capped by imap_max_command_size with a clean BAD."""
+    extra = {"message_size_limit": "8M", "imap_max_command_size": "9M"}
+
+    def worker_pids(self):
+        return {p for p in lofttest.pids_with_arg("loft-mailstore") if lofttest.pid_alive(p)}
+
+    def session_worker(self, before):
+        """The one mailstore process that appeared for our session."""
+        deadline = time.time() + 5
+        while time.time() < deadline:
+            new = self.worker_pids() - before
+            if len(new) == 1:
+                return new.pop()
+            time.sleep(0.05)
+        self.fail("no single new mailstore worker: %r" % (self.worker_pids() - before))
+
+    @staticmethod
+    def kib(pid, key):
+        return int(lofttest.proc_status(pid)[key].split()[0])
+
+    def test_fetch_many_bodies_is_streamed(self):
+        self.reset("erin")
+        line = b"%s\r\n" % (b"0123456789abcdef" * 6)
+        size = 3 << 20
+        body = line * (size // len(line))
+        msg = (b"From: a@example.org\r\nTo: erin@example.org\r\nSubject: big\r\n\r\n" +
+               body)
+        self.deliver("erin", msg)
+        before = self.worker_pids()
+        r = self.raw("erin")
+        worker = self.session_worker(before)
+        r.cmd("s", "SELECT INBOX")
+        base = self.kib(worker, "VmHWM")
+        items = 25
+        r.send("f FETCH 1 (%s)\r\n" % " ".join(["BODY.PEEK[]"] * items))
+        got, tail = 0, b""
+        r.sock.settimeout(60)
+        data = r.buf
+        r.buf = b""
+        while True:
+            got += len(data)
+            tail = (tail + data)[-200:]
+            if re.search(rb"\r\nf OK [^\r\n]*\r\n$", tail):
+                break
+            data = r.sock.recv(1 << 20)
+            self.assertTrue(data, "connection closed after %d bytes" % got)
+        self.assertGreater(got, items * len(msg))
+        peak = self.kib(worker, "VmHWM")
+        # held whole, the reply alone would be items x 3 MiB = 75 MiB; streamed,
+        # the worker holds the message, one rendered copy and the buffer
+        self.assertLess((peak - base) * 1024, 6 * len(msg),
+                        "worker peak RSS grew from %d to %d KiB" % (base, peak))
+        self.assertTrue(r.cmd("n", "NOOP")[-1].startswith(b"n OK"))
+
+    def test_command_literals_bounded(self):
+        r = self.raw("erin")
+        r.cmd("s", "SELECT INBOX")
+        chunk = b"x" * (5 << 20)
+        # two 5 MiB literals: each under message_size_limit, together over
+        # imap_max_command_size (9M)
+        r.send(b"t SEARCH TEXT {%d+}\r\n" % len(chunk) + chunk +
+               b" TEXT {%d+}\r\n" % len(chunk) + chunk + b"\r\n")
+        out = r.until("t")
+        self.assertRegex(out[-1], rb"^t BAD .*Literal too large")
+        # the session goes on, and the skipped bytes were not run as commands
+        self.assertTrue(r.cmd("n", "NOOP")[-1].startswith(b"n OK"))
+        # a single literal as big as the limit allows still works
+        big = b"y" * (8 << 20)
+        r.send(b"u SEARCH TEXT {%d+}\r\n" % len(big) + big + b"\r\n")
+        self.assertTrue(r.until("u")[-1].startswith(b"u OK"))
+
+
 class PrivilegeTest(ImapBase):
     """As root: imap-login unprivileged and chrooted, the session worker
     as the mail user, neither with capabilities."""
