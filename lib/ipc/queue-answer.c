@@ -38,7 +38,7 @@ static void split_text(const struct wire_field *t, char cls, struct queue_answer
 	size_t sp = 0;
 	while (sp < len && p[sp] != ' ')
 		sp++;
-	if (sp < QUEUE_STATUS_MAX && p[0] == cls && queue_status_valid(p, sp)) {
+	if (sp < QUEUE_ANSWER_STATUS_MAX && p[0] == cls && queue_status_valid(p, sp)) {
 		memcpy(a->status, p, sp);
 		a->status[sp] = '\0';
 		while (sp < len && p[sp] == ' ')

@@ -25,8 +25,8 @@ enum queue_answer_kind {
 	QUEUE_ANSWER_LIST, /* LIST text */
 };
 
-#define QUEUE_STATUS_MAX 12  /* "5.123.123" and its NUL fit */
-#define QUEUE_TEXT_MAX   256 /* a FAIL text is cut there */
+#define QUEUE_ANSWER_STATUS_MAX 12  /* "5.123.123" and its NUL fit */
+#define QUEUE_ANSWER_TEXT_MAX   256 /* a FAIL text is cut there */
 
 struct queue_answer {
 	enum queue_answer_kind kind;
@@ -37,10 +37,10 @@ struct queue_answer {
 	enum queue_result fail;
 	/* FAIL: the enhanced status code the text starts with, when its class
 	 * matches temp (4) or perm (5); "" when there is none. */
-	char status[QUEUE_STATUS_MAX];
+	char status[QUEUE_ANSWER_STATUS_MAX];
 	/* FAIL: the rest of the text; control and non-ASCII bytes replaced by
 	 * '?', so it is safe in an SMTP reply. "" when there is none. */
-	char text[QUEUE_TEXT_MAX];
+	char text[QUEUE_ANSWER_TEXT_MAX];
 };
 
 /* The decoded fields f[0..n) of one answer line. 0, or -1 with *error_r a

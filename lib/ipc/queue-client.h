@@ -23,11 +23,11 @@ struct queue_client {
 	int fd;
 	int timeout_ms;
 	struct wire_conn conn;
-	struct buf body;               /* message bytes not yet sent as BODY */
-	bool open;                     /* a message is open on the server */
-	char status[QUEUE_STATUS_MAX]; /* last FAIL's enhanced code, or "" */
-	char text[QUEUE_TEXT_MAX];     /* last FAIL's text, or "" */
-	char err[512];                 /* why the last call failed */
+	struct buf body;                      /* message bytes not yet sent as BODY */
+	bool open;                            /* a message is open on the server */
+	char status[QUEUE_ANSWER_STATUS_MAX]; /* last FAIL's enhanced code, or "" */
+	char text[QUEUE_ANSWER_TEXT_MAX];     /* last FAIL's text, or "" */
+	char err[512];                        /* why the last call failed */
 };
 
 /* The envelope of one message. */

@@ -2,7 +2,7 @@
  * (lib/ipc/queue-answer.c). The input is split at LF; each line is parsed
  * raw. An accepted FAIL must be temp or perm, its status a valid code of
  * the FAIL's class (or empty) and its text printable ASCII within
- * QUEUE_TEXT_MAX: that text goes into SMTP replies as it is. */
+ * QUEUE_ANSWER_TEXT_MAX: that text goes into SMTP replies as it is. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
