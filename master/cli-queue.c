@@ -7,17 +7,18 @@
 
 #include "cli-main.h"
 #include "queue-id.h"
-#include "sendmail-client.h"
+#include "queue-client.h"
 
 struct queue_verb {
 	const char *word;
-	const char *verb; /* on the wire */
+	enum queue_admin_verb verb;
 	bool needs_id;
 };
 
 static const struct queue_verb verbs[] = {
-    {"list", "LIST", false}, {"flush", "FLUSH", false},    {"delete", "DELETE", true},
-    {"hold", "HOLD", true},  {"release", "RELEASE", true}, {NULL, NULL, false},
+    {"list", QUEUE_ADMIN_LIST, false},      {"flush", QUEUE_ADMIN_FLUSH, false},
+    {"delete", QUEUE_ADMIN_DELETE, true},   {"hold", QUEUE_ADMIN_HOLD, true},
+    {"release", QUEUE_ADMIN_RELEASE, true}, {NULL, QUEUE_ADMIN_LIST, false},
 };
 
 static void queue_usage(FILE *out)
@@ -49,19 +50,20 @@ int cli_cmd_queue(struct cli *c, int argc, char **argv)
 	if (cfg == NULL)
 		return CLI_EXIT_FAIL;
 	const char *base_dir = cli_cfg_str(cfg, "base_dir", "/run/loft");
-	if (!qclient_may_admin(base_dir)) {
+	if (!queue_client_may_admin(base_dir)) {
 		fprintf(stderr, "loft: permission denied: only root may manage the mail queue\n");
 		return CLI_EXIT_FAIL;
 	}
 
-	struct qclient qc;
+	struct queue_client qc;
 	struct buf text;
 	buf_init(&text, 0);
-	enum qclient_result r = qclient_connect(&qc, base_dir, 300);
-	if (r == QCLIENT_OK)
-		r = qclient_admin(&qc, v->verb, id, &text);
+	queue_client_init(&qc);
+	enum queue_result r = queue_client_connect_pickup(&qc, base_dir, 300 * 1000);
+	if (r == QUEUE_OK)
+		r = queue_client_admin(&qc, v->verb, id, &text);
 	int rc = CLI_EXIT_OK;
-	if (r != QCLIENT_OK) {
+	if (r != QUEUE_OK) {
 		fprintf(stderr, "loft: queue %s: %s\n", v->word, qc.err);
 		rc = CLI_EXIT_FAIL;
 	} else if (text.len > 0) {
@@ -69,7 +71,7 @@ int cli_cmd_queue(struct cli *c, int argc, char **argv)
 		if (text.data[text.len - 1] != '\n')
 			putchar('\n');
 	}
-	qclient_close(&qc);
+	queue_client_close(&qc);
 	buf_free(&text);
 	return rc;
 }

@@ -15,12 +15,12 @@
 #include "buf.h"
 #include "config.h"
 #include "queue-id.h"
-#include "sendmail-client.h"
+#include "queue-client.h"
 #include "sendmail-input.h"
 #include "sendmail-opts.h"
 #include "smtp-session.h"
 
-#define QUEUE_TIMEOUT 300 /* seconds to wait for loft-queue's replies */
+#define QUEUE_TIMEOUT (300 * 1000) /* ms to wait for loft-queue's replies */
 
 struct sendmail {
 	const char *prog;
@@ -75,27 +75,28 @@ static int load_config(struct sendmail *sm)
 	return 0;
 }
 
-static int exit_for(enum qclient_result r)
+static int exit_for(enum queue_result r)
 {
-	return r == QCLIENT_PERM ? EX_UNAVAILABLE : EX_TEMPFAIL;
+	return r == QUEUE_PERMFAIL ? EX_UNAVAILABLE : EX_TEMPFAIL;
 }
 
 /* -bp, -q and the like: root only (the queue refuses others as well). */
-static int run_admin(struct sendmail *sm, const char *verb)
+static int run_admin(struct sendmail *sm, enum queue_admin_verb verb)
 {
-	if (!qclient_may_admin(sm->base_dir)) {
+	if (!queue_client_may_admin(sm->base_dir)) {
 		fprintf(stderr, "%s: permission denied: only root may %s the mail queue\n",
-		        sm->prog, strcmp(verb, "LIST") == 0 ? "list" : "flush");
+		        sm->prog, verb == QUEUE_ADMIN_LIST ? "list" : "flush");
 		return EX_NOPERM;
 	}
-	struct qclient qc;
+	struct queue_client qc;
 	struct buf text;
 	buf_init(&text, 0);
-	enum qclient_result r = qclient_connect(&qc, sm->base_dir, QUEUE_TIMEOUT);
-	if (r == QCLIENT_OK)
-		r = qclient_admin(&qc, verb, NULL, &text);
+	queue_client_init(&qc);
+	enum queue_result r = queue_client_connect_pickup(&qc, sm->base_dir, QUEUE_TIMEOUT);
+	if (r == QUEUE_OK)
+		r = queue_client_admin(&qc, verb, NULL, &text);
 	int rc = EX_OK;
-	if (r != QCLIENT_OK) {
+	if (r != QUEUE_OK) {
 		fprintf(stderr, "%s: %s\n", sm->prog, qc.err);
 		rc = exit_for(r);
 	} else if (text.len > 0) {
@@ -103,7 +104,7 @@ static int run_admin(struct sendmail *sm, const char *verb)
 		if (text.data[text.len - 1] != '\n')
 			putchar('\n');
 	}
-	qclient_close(&qc);
+	queue_client_close(&qc);
 	buf_free(&text);
 	return rc;
 }
@@ -179,12 +180,15 @@ static int collect_rcpts(struct sendmail *sm, const struct buf *msg,
 static int submit(struct sendmail *sm, const char *sender, const struct sendmail_rcpts *rl,
                   const struct buf *msg, const struct sendmail_header_info *hi)
 {
-	struct qclient qc;
+	struct queue_client qc;
 	char qid[128];
-	enum qclient_result r = qclient_connect(&qc, sm->base_dir, QUEUE_TIMEOUT);
-	if (r == QCLIENT_OK)
-		r = qclient_begin(&qc, sender, rl->v, rl->n, qid, sizeof(qid));
-	if (r == QCLIENT_OK) {
+	queue_client_init(&qc);
+	enum queue_result r = queue_client_connect_pickup(&qc, sm->base_dir, QUEUE_TIMEOUT);
+	struct queue_envelope env = {
+	    .sender = sender, .rcpts = (const char *const *)rl->v, .n_rcpts = rl->n};
+	if (r == QUEUE_OK)
+		r = queue_client_begin(&qc, &env, qid, sizeof(qid));
+	if (r == QUEUE_OK) {
 		struct buf hdr;
 		buf_init(&hdr, 0);
 		struct sendmail_add add = {.from = sender[0] != '\0' ? sender : NULL,
@@ -199,24 +203,25 @@ static int submit(struct sendmail *sm, const char *sender, const struct sendmail
 		}
 		if (sendmail_header_build(&hdr, msg->data ? msg->data : "", hi, &add) < 0) {
 			snprintf(qc.err, sizeof(qc.err), "out of memory");
-			r = QCLIENT_TEMP;
+			r = QUEUE_IO_ERROR;
 		}
-		if (r == QCLIENT_OK)
-			r = qclient_body(&qc, hdr.data, hdr.len);
-		if (r == QCLIENT_OK)
-			r = qclient_body(&qc, msg->data + hi->body_off, msg->len - hi->body_off);
-		if (r == QCLIENT_OK)
-			r = qclient_commit(&qc);
+		if (r == QUEUE_OK)
+			r = queue_client_write(&qc, hdr.data, hdr.len);
+		if (r == QUEUE_OK)
+			r = queue_client_write(&qc, msg->data + hi->body_off,
+			                       msg->len - hi->body_off);
+		if (r == QUEUE_OK)
+			r = queue_client_commit(&qc);
 		else
-			qclient_abort(&qc);
+			queue_client_abort(&qc);
 		buf_free(&hdr);
 	}
-	if (r != QCLIENT_OK)
+	if (r != QUEUE_OK)
 		fprintf(stderr, "%s: message not queued: %s\n", sm->prog, qc.err);
 	else if (sm->o.verbose)
 		fprintf(stderr, "%s: queued as %s\n", sm->prog, qid);
-	qclient_close(&qc);
-	return r == QCLIENT_OK ? EX_OK : exit_for(r);
+	queue_client_close(&qc);
+	return r == QUEUE_OK ? EX_OK : exit_for(r);
 }
 
 static int run_deliver(struct sendmail *sm)
@@ -246,7 +251,7 @@ static int run_deliver(struct sendmail *sm)
  * QUEUE over pickup. */
 struct bs_ctx {
 	struct sendmail *sm;
-	struct qclient qc;
+	struct queue_client qc;
 	bool open;
 };
 
@@ -257,29 +262,39 @@ static enum smtp_rcpt_result bs_rcpt_check(void *ctx, const struct smtp_addr *rc
 	return SMTP_RCPT_OK; /* loft-queue decides; local mail bounces if unknown */
 }
 
-static enum smtp_queue_result bs_result(struct bs_ctx *b, enum qclient_result r)
+static enum smtp_queue_result bs_result(struct bs_ctx *b, enum queue_result r)
 {
-	if (r == QCLIENT_OK)
+	if (r == QUEUE_OK)
 		return SMTP_QUEUE_OK;
 	fprintf(stderr, "%s: %s\n", b->sm->prog, b->qc.err);
-	qclient_close(&b->qc);
+	queue_client_close(&b->qc);
 	b->open = false;
-	return r == QCLIENT_PERM ? SMTP_QUEUE_PERM : SMTP_QUEUE_TEMP;
+	return r == QUEUE_PERMFAIL ? SMTP_QUEUE_PERM : SMTP_QUEUE_TEMP;
+}
+
+/* The queue's own code and text for the session's 4xx/5xx. */
+static void bs_reason(void *ctx, const char **status_r, const char **text_r)
+{
+	struct bs_ctx *b = ctx;
+	*status_r = b->qc.status;
+	*text_r = b->qc.text;
 }
 
 static enum smtp_queue_result bs_begin(void *ctx, const struct smtp_txn *txn, char *qid,
                                        size_t qid_size)
 {
 	struct bs_ctx *b = ctx;
-	char **rcpts = calloc(txn->n_rcpts ? txn->n_rcpts : 1, sizeof(*rcpts));
+	const char **rcpts = calloc(txn->n_rcpts ? txn->n_rcpts : 1, sizeof(*rcpts));
 	if (rcpts == NULL)
 		return SMTP_QUEUE_TEMP;
 	for (size_t i = 0; i < txn->n_rcpts; i++)
-		rcpts[i] = (char *)txn->rcpts[i].to.full;
-	enum qclient_result r = qclient_connect(&b->qc, b->sm->base_dir, QUEUE_TIMEOUT);
+		rcpts[i] = txn->rcpts[i].to.full;
+	enum queue_result r = queue_client_connect_pickup(&b->qc, b->sm->base_dir, QUEUE_TIMEOUT);
 	b->open = true;
-	if (r == QCLIENT_OK)
-		r = qclient_begin(&b->qc, txn->mail.from.full, rcpts, txn->n_rcpts, qid, qid_size);
+	struct queue_envelope env = {
+	    .sender = txn->mail.from.full, .rcpts = rcpts, .n_rcpts = txn->n_rcpts};
+	if (r == QUEUE_OK)
+		r = queue_client_begin(&b->qc, &env, qid, qid_size);
 	free(rcpts);
 	return bs_result(b, r);
 }
@@ -287,15 +302,15 @@ static enum smtp_queue_result bs_begin(void *ctx, const struct smtp_txn *txn, ch
 static enum smtp_queue_result bs_write(void *ctx, const char *p, size_t len)
 {
 	struct bs_ctx *b = ctx;
-	return bs_result(b, qclient_body(&b->qc, p, len));
+	return bs_result(b, queue_client_write(&b->qc, p, len));
 }
 
 static enum smtp_queue_result bs_commit(void *ctx)
 {
 	struct bs_ctx *b = ctx;
-	enum smtp_queue_result r = bs_result(b, qclient_commit(&b->qc));
+	enum smtp_queue_result r = bs_result(b, queue_client_commit(&b->qc));
 	if (b->open)
-		qclient_close(&b->qc);
+		queue_client_close(&b->qc);
 	b->open = false;
 	return r;
 }
@@ -304,8 +319,8 @@ static void bs_abort(void *ctx)
 {
 	struct bs_ctx *b = ctx;
 	if (b->open) {
-		qclient_abort(&b->qc);
-		qclient_close(&b->qc);
+		queue_client_abort(&b->qc);
+		queue_client_close(&b->qc);
 	}
 	b->open = false;
 }
@@ -332,8 +347,10 @@ static int run_smtp(struct sendmail *sm)
 	    .queue_write = bs_write,
 	    .queue_commit = bs_commit,
 	    .queue_abort = bs_abort,
+	    .queue_reason = bs_reason,
 	};
 	struct bs_ctx b = {.sm = sm};
+	queue_client_init(&b.qc);
 	size_t n_dom = 0;
 	const char *const *doms = config_list(sm->cfg, "mydomains", &n_dom);
 	struct smtp_session_opts so = {
@@ -375,7 +392,7 @@ static int run_smtp(struct sendmail *sm)
 	}
 	smtp_session_free(s);
 	if (b.open)
-		qclient_close(&b.qc);
+		queue_client_close(&b.qc);
 	return rc;
 }
 
@@ -416,10 +433,10 @@ int main(int argc, char **argv)
 	int rc;
 	switch (sm.o.mode) {
 	case SENDMAIL_MODE_LIST:
-		rc = run_admin(&sm, "LIST");
+		rc = run_admin(&sm, QUEUE_ADMIN_LIST);
 		break;
 	case SENDMAIL_MODE_FLUSH:
-		rc = run_admin(&sm, "FLUSH");
+		rc = run_admin(&sm, QUEUE_ADMIN_FLUSH);
 		break;
 	case SENDMAIL_MODE_SMTP:
 		rc = run_smtp(&sm);

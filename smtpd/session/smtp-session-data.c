@@ -13,6 +13,48 @@ static time_t sess_now(const struct smtp_session *s)
 	return s->o->now != NULL ? s->o->now() : time(NULL);
 }
 
+static bool printable(const char *t)
+{
+	for (; *t != '\0'; t++)
+		if ((unsigned char)*t < 0x20 || (unsigned char)*t >= 0x7f)
+			return false;
+	return true;
+}
+
+/* "x.y.z" with 1-3 digit parts and the given class. */
+static bool status_ok(const char *st, char cls)
+{
+	if (st == NULL || st[0] != cls || st[1] != '.')
+		return false;
+	int dots = 0, digits = 0;
+	for (const char *p = st + 2; *p != '\0'; p++) {
+		if (*p == '.' && digits > 0 && ++dots == 1)
+			digits = 0;
+		else if (*p >= '0' && *p <= '9' && ++digits <= 3)
+			continue;
+		else
+			return false;
+	}
+	return dots == 1 && digits > 0;
+}
+
+/* The reply to a queue failure r: the queue's code and text when it gave
+ * them (a message too big for the queue, counting the lines added here, is
+ * a 552 5.3.4 like our own limit), else the fixed text. */
+static void queue_fail_reply(struct smtp_session *s, enum smtp_queue_result r)
+{
+	bool perm = r == SMTP_QUEUE_PERM;
+	const char *st = NULL, *text = NULL;
+	if (s->o->cb->queue_reason != NULL)
+		s->o->cb->queue_reason(s->o->cb_ctx, &st, &text);
+	if (!status_ok(st, perm ? '5' : '4'))
+		st = perm ? "5.3.0" : "4.3.0";
+	if (text == NULL || text[0] == '\0' || strlen(text) > 200 || !printable(text))
+		text = perm ? "Error: message refused" : "Error: queue file write error";
+	int code = !perm ? 451 : strcmp(st, "5.3.4") == 0 ? 552 : 554;
+	sess_reply(s, code, st, "%s", text);
+}
+
 void sess_cmd_data(struct smtp_session *s, const struct smtp_cmd *c)
 {
 	if (c->args_len != 0) {
@@ -24,7 +66,7 @@ void sess_cmd_data(struct smtp_session *s, const struct smtp_cmd *c)
 	enum smtp_queue_result r =
 	    s->o->cb->queue_begin(s->o->cb_ctx, &s->txn, s->qid, sizeof(s->qid));
 	if (r != SMTP_QUEUE_OK) {
-		sess_reply(s, 451, "4.3.0", "Error: queue file write error");
+		queue_fail_reply(s, r);
 		return;
 	}
 	s->qid[sizeof(s->qid) - 1] = '\0';
@@ -154,19 +196,15 @@ static void finish(struct smtp_session *s)
 			sess_reply(s, 554, "5.6.0", "Message contains bare CR");
 		else if (s->too_many_hops)
 			sess_reply(s, 554, "5.4.6", "Too many hops");
-		else if (s->write_res == SMTP_QUEUE_PERM)
-			sess_reply(s, 554, "5.3.0", "Error: message refused");
 		else
-			sess_reply(s, 451, "4.3.0", "Error: queue file write error");
+			queue_fail_reply(s, s->write_res);
 	} else {
 		s->queue_open = false; /* the writer owns the file from here on */
 		enum smtp_queue_result r = s->o->cb->queue_commit(s->o->cb_ctx);
 		if (r == SMTP_QUEUE_OK)
 			sess_reply(s, 250, "2.0.0", "Ok: queued as %s", s->qid);
-		else if (r == SMTP_QUEUE_PERM)
-			sess_reply(s, 554, "5.3.0", "Error: message refused");
 		else
-			sess_reply(s, 451, "4.3.0", "Error: queue file write error");
+			queue_fail_reply(s, r);
 	}
 	sess_txn_clear(s);
 	buf_reset(&s->hdr);

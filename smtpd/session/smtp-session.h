@@ -30,7 +30,7 @@ enum smtp_rcpt_result {
 enum smtp_queue_result {
 	SMTP_QUEUE_OK,
 	SMTP_QUEUE_TEMP, /* 451 4.3.0: the client retries */
-	SMTP_QUEUE_PERM, /* 554 5.3.0 */
+	SMTP_QUEUE_PERM, /* 554 5.3.0 (552 for 5.3.4) */
 };
 
 /* The transaction as handed to the queue writer. */
@@ -65,6 +65,11 @@ struct smtp_session_callbacks {
 	enum smtp_queue_result (*queue_commit)(void *ctx);
 	/* Drop the open queue file (size limit, hop limit, client gone). */
 	void (*queue_abort)(void *ctx);
+	/* Optional: why the last queue_* call failed, in the queue's words:
+	 * its enhanced status code ("5.3.4", "" when none) and its text ("" when
+	 * none). The 4xx/5xx then carries them instead of the fixed text when
+	 * the code's class matches the result and the text is printable. */
+	void (*queue_reason)(void *ctx, const char **status_r, const char **text_r);
 };
 
 struct smtp_session_opts {

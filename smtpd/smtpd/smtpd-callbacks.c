@@ -129,7 +129,8 @@ static enum smtp_queue_result cb_queue_begin(void *ctx, const struct smtp_txn *t
 		         txn->auth_user != NULL ? ", sasl_username=" : "",
 		         txn->auth_user != NULL ? txn->auth_user : "");
 	} else {
-		log_warning(&c->ctx->log, "cannot open a queue file: %s", c->queue.err);
+		log_warning(&c->ctx->log, "cannot open a queue file: queue: %s",
+		            smtpd_queue_error(&c->queue));
 	}
 out:
 	for (size_t i = 0; mapped != NULL && i < txn->n_rcpts; i++)
@@ -145,7 +146,7 @@ static enum smtp_queue_result cb_queue_write(void *ctx, const char *p, size_t le
 	c->size += len;
 	enum smtp_queue_result r = smtpd_queue_write(&c->queue, p, len);
 	if (r != SMTP_QUEUE_OK)
-		log_warning(&c->ctx->log, "%s: %s", c->qid, c->queue.err);
+		log_warning(&c->ctx->log, "%s: queue: %s", c->qid, smtpd_queue_error(&c->queue));
 	return r;
 }
 
@@ -157,7 +158,7 @@ static enum smtp_queue_result cb_queue_commit(void *ctx)
 		log_info(&c->ctx->log, "%s: queued as %s from=<%s> nrcpt=%zu size=%llu", c->qid,
 		         c->qid, c->from, c->nrcpt, (unsigned long long)c->size);
 	else
-		log_warning(&c->ctx->log, "%s: %s", c->qid, c->queue.err);
+		log_warning(&c->ctx->log, "%s: queue: %s", c->qid, smtpd_queue_error(&c->queue));
 	return r;
 }
 
@@ -166,6 +167,12 @@ static void cb_queue_abort(void *ctx)
 	struct smtpd_conn *c = ctx;
 	smtpd_queue_abort(&c->queue);
 	log_info(&c->ctx->log, "%s: message dropped", c->qid);
+}
+
+static void cb_queue_reason(void *ctx, const char **status_r, const char **text_r)
+{
+	struct smtpd_conn *c = ctx;
+	smtpd_queue_reason(&c->queue, status_r, text_r);
 }
 
 void smtpd_callbacks_init(struct smtpd_conn *c)
@@ -178,4 +185,5 @@ void smtpd_callbacks_init(struct smtpd_conn *c)
 	c->cb.queue_write = cb_queue_write;
 	c->cb.queue_commit = cb_queue_commit;
 	c->cb.queue_abort = cb_queue_abort;
+	c->cb.queue_reason = cb_queue_reason;
 }

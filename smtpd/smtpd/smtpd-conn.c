@@ -246,7 +246,6 @@ void smtpd_conn_run(struct smtpd_ctx *ctx, int fd, enum smtp_mode mode)
 	}
 	log_info(&ctx->log, "disconnect from unknown[%s]", c->ip);
 	smtpd_queue_close(&c->queue);
-	buf_free(&c->queue.body);
 	smtpd_auth_close(&c->auth);
 	smtpd_io_close(&c->io);
 	free(c);

@@ -17,6 +17,7 @@
 #include "config.h"
 #include "log.h"
 #include "netmask.h"
+#include "queue-client.h"
 #include "service.h"
 #include "smtp-session.h"
 #include "wire.h"
@@ -141,16 +142,12 @@ void smtpd_auth_cancel(struct smtpd_auth *a);
 /* Pure: is p[0..len) canonical base64 (what auth's parser accepts)? */
 bool smtpd_auth_b64_ok(const char *p, size_t len);
 
-/* ---- smtpd-queue-client.c: the QUEUE protocol over /queue ---- */
+/* ---- smtpd-queue.c: the QUEUE protocol over /queue (lib/ipc) ---- */
 struct smtpd_queue {
 	const char *path;
-	int fd;
 	int timeout_ms;
-	struct wire_conn wc;
-	struct buf body; /* bytes not yet sent as a BODY line */
-	bool open;       /* a message is open on the server */
-	char qid[64];    /* its queue id, for STATUS after a lost answer */
-	char err[256];   /* why the last call failed, for the log */
+	struct queue_client qc;
+	char qid[64]; /* the open message's id, for STATUS after a lost answer */
 };
 struct smtpd_queue_msg {
 	const char *sender; /* "" = <> */
@@ -167,6 +164,10 @@ enum smtp_queue_result smtpd_queue_begin(struct smtpd_queue *q, const struct smt
 enum smtp_queue_result smtpd_queue_write(struct smtpd_queue *q, const char *p, size_t len);
 enum smtp_queue_result smtpd_queue_commit(struct smtpd_queue *q);
 void smtpd_queue_abort(struct smtpd_queue *q);
+/* Why the last call failed, for the log. */
+const char *smtpd_queue_error(const struct smtpd_queue *q);
+/* The queue's status code and text of the last FAIL ("" when none). */
+void smtpd_queue_reason(const struct smtpd_queue *q, const char **status_r, const char **text_r);
 
 /* ---- smtpd-conn.c: one client, in a forked child ---- */
 enum smtpd_pending {

@@ -85,7 +85,7 @@ static void f_abort(void *ctx)
 }
 
 static const struct smtp_session_callbacks cbs = {
-    f_rcpt, f_auth_start, f_auth_cont, f_starttls, f_begin, f_write, f_commit, f_abort,
+    f_rcpt, f_auth_start, f_auth_cont, f_starttls, f_begin, f_write, f_commit, f_abort, NULL,
 };
 
 static void check_output(struct buf *o)

@@ -275,6 +275,32 @@ class TestSmtpd(Base):
                                     b"Subject: small\r\n\r\nok\r\n"), {})
         self.assertEqual(len(self.wait_mail("alice", 1)), 1)
 
+    def test_queue_refusal_is_permanent_with_its_text(self):
+        # Just under message_size_limit for smtpd, over it for loft-queue,
+        # which also counts the Received line smtpd adds: the queue's
+        # FAIL perm must reach the client as a 5xx with its code and text
+        # (it used to become a 451 with the text lost, issue 17).
+        c = self.smtp()
+        head = b"Subject: just under the limit\r\n\r\n"
+        line = b"y" * 98 + b"\r\n"
+        size = 64 * 1024 - 20
+        body = line * ((size - len(head)) // len(line))
+        body += b"z" * (size - len(head) - len(body) - 2) + b"\r\n"
+        msg = head + body
+        self.assertEqual(len(msg), size)
+        self.assertEqual(c.mail("s@remote.test", ["SIZE=%d" % size])[0], 250)
+        self.assertEqual(c.rcpt("alice@example.org")[0], 250)
+        code, text = c.data(msg)
+        self.assertEqual((code, text), (552, b"5.3.4 message too big"))
+        self.s.wait_log(r"smtpd\[\d+\]: [0-9a-f]{24}: queue: 5\.3\.4 message too big")
+        # the session and its queue connection go on; only this one arrives
+        self.assertEqual(c.sendmail("s@remote.test", ["alice@example.org"],
+                                    b"Subject: after\r\n\r\nsmall\r\n"), {})
+        got = self.wait_mail("alice", 1)
+        self.assertIn(b"Subject: after", got[0])
+        time.sleep(1)
+        self.assertEqual(len(self.maildir_files("alice")), 1)
+
     def test_pipelining_dot_stuffing_8bit(self):
         msg = (b"From: Sender <s@remote.test>\r\nTo: alice@example.org\r\n"
                b"Subject: pipelined\r\n\r\n\xc3\xa4\xff 8bit bytes\r\n"

@@ -31,6 +31,7 @@ struct fake {
 	size_t n_done;
 	size_t txn_rcpts;
 	char txn_auth[16];
+	const char *reason_status, *reason_text; /* queue_reason's answer */
 };
 
 static enum smtp_rcpt_result f_rcpt(void *ctx, const struct smtp_addr *a)
@@ -101,6 +102,13 @@ static void f_abort(void *ctx)
 	((struct fake *)ctx)->aborts++;
 }
 
+static void f_reason(void *ctx, const char **status_r, const char **text_r)
+{
+	struct fake *f = ctx;
+	*status_r = f->reason_status;
+	*text_r = f->reason_text;
+}
+
 static const struct smtp_session_callbacks cbs = {
     .rcpt_check = f_rcpt,
     .auth_start = f_auth_start,
@@ -110,6 +118,7 @@ static const struct smtp_session_callbacks cbs = {
     .queue_write = f_write,
     .queue_commit = f_commit,
     .queue_abort = f_abort,
+    .queue_reason = f_reason,
 };
 
 static const char *const domains[] = {"example.org", "example.net"};
@@ -809,10 +818,64 @@ static void test_queue_failures(void **state)
 	t_free(t);
 }
 
+/* The queue's own code and text reach the client (issue 17); a code of
+ * the wrong class or a text that is not printable falls back. */
+static void test_queue_failures_carry_the_queue_reason(void **state)
+{
+	(void)state;
+	struct t *t = t_ehlo(SMTP_MODE_MX);
+	t->f.commit_res = SMTP_QUEUE_PERM;
+	t->f.reason_status = "5.3.4";
+	t->f.reason_text = "message too big";
+	send_body(t, "a\r\n.\r\n", 6);
+	out(t, "552 5.3.4 message too big\r\n");
+	t->f.reason_status = "5.7.1";
+	t->f.reason_text = "refused by policy";
+	send_body(t, "a\r\n.\r\n", 6);
+	out(t, "554 5.7.1 refused by policy\r\n");
+	t->f.reason_status = "";
+	t->f.reason_text = "no such thing";
+	send_body(t, "a\r\n.\r\n", 6);
+	out(t, "554 5.3.0 no such thing\r\n");
+	t->f.commit_res = SMTP_QUEUE_TEMP;
+	t->f.reason_status = "4.3.0";
+	t->f.reason_text = "cannot write queue file";
+	send_body(t, "a\r\n.\r\n", 6);
+	out(t, "451 4.3.0 cannot write queue file\r\n");
+	t_free(t);
+	/* a fresh session: max_errors is 5 */
+	t = t_ehlo(SMTP_MODE_MX);
+	t->f.commit_res = SMTP_QUEUE_TEMP;
+	/* a 5.x.x code on a temporary failure is not used */
+	t->f.reason_status = "5.3.4";
+	t->f.reason_text = "x";
+	send_body(t, "a\r\n.\r\n", 6);
+	out(t, "451 4.3.0 x\r\n");
+	/* nor a text that could split the reply */
+	t->f.reason_status = "4.3.0";
+	t->f.reason_text = "a\r\n250 ok";
+	send_body(t, "a\r\n.\r\n", 6);
+	out(t, "451 4.3.0 Error: queue file write error\r\n");
+	t->f.reason_status = "4.3";
+	t->f.reason_text = "";
+	send_body(t, "a\r\n.\r\n", 6);
+	out(t, "451 4.3.0 Error: queue file write error\r\n");
+	/* a permanent refusal at DATA is a 5xx too, with the queue's text */
+	t->f.commit_res = SMTP_QUEUE_OK;
+	t->f.begin_res = SMTP_QUEUE_PERM;
+	t->f.reason_status = "";
+	t->f.reason_text = "too many recipients";
+	in(t, "MAIL FROM:<a@b.example>\r\nRCPT TO:<u@example.org>\r\nDATA\r\n");
+	out(t, "250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n554 5.3.0 too many recipients\r\n");
+	assert_int_equal(t->f.n_done, 0);
+	t_free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_greeting_ehlo),
+	    cmocka_unit_test(test_queue_failures_carry_the_queue_reason),
 	    cmocka_unit_test(test_simple_commands),
 	    cmocka_unit_test(test_sequence_errors),
 	    cmocka_unit_test(test_line_too_long),
