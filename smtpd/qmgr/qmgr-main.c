@@ -54,6 +54,11 @@ static int load_config(struct qmgr *q, const char *path)
 	s->base_dir = config_str(q->cfg, "base_dir");
 	s->route.mydomains = config_list(q->cfg, "mydomains", &s->route.nmydomains);
 	s->route.postmaster_user = config_str(q->cfg, "postmaster_user");
+	s->limits.queue_max = (size_t)config_uint(q->cfg, "queue_max_connections");
+	s->limits.pickup_max = (size_t)config_uint(q->cfg, "pickup_max_connections");
+	s->limits.pickup_per_uid = (size_t)config_uint(q->cfg, "pickup_max_connections_per_uid");
+	s->limits.queue_idle_ms = config_time_ms(q->cfg, "queue_idle_timeout");
+	s->limits.pickup_idle_ms = config_time_ms(q->cfg, "pickup_idle_timeout");
 	const char *hn = config_str(q->cfg, "myhostname");
 	if (hn[0] != '\0')
 		snprintf(s->hostname, sizeof(s->hostname), "%s", hn);
