@@ -130,6 +130,12 @@ enum qclient_result qclient_connect(struct qclient *qc, const char *base_dir, in
 	int n = read_reply(qc, f, 8);
 	if (n < 0)
 		return QCLIENT_TEMP;
+	if (wire_field_eq(&f[0], "FAIL")) {
+		/* a connection limit: the reason comes instead of the version */
+		set_err(qc, "the queue refused the connection: %.*s", n >= 3 ? (int)f[2].len : 7,
+		        n >= 3 ? f[2].p : "no text");
+		return n >= 2 && wire_field_eq(&f[1], "perm") ? QCLIENT_PERM : QCLIENT_TEMP;
+	}
 	if (wire_check_version(f, n, "QUEUE", 1) < 0) {
 		set_err(qc, "the queue speaks another protocol version");
 		return QCLIENT_TEMP;
