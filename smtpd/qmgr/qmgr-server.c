@@ -469,7 +469,7 @@ static int admit(struct qmgr_server *srv, bool pickup, bool exempt, int cfd, uid
 {
 	const struct qmgr_limits *lim = &srv->q->set.limits;
 	size_t n_uid = 0;
-	/* a linear count: pickup holds at most pickup_max_connections */
+	/* a linear count: the list is bounded by the two listener limits */
 	for (const struct qconn *c = srv->conns; pickup && !exempt && c != NULL; c = c->next)
 		if (c->pickup && c->uid == uid)
 			n_uid++;
