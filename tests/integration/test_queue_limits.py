@@ -6,7 +6,8 @@ pickup_idle_timeout, while SMTP DATA still gets 250 and is delivered (the
 queue socket has its own limit); a full pickup socket refuses root too, with
 4.3.2; sendmail reports either refusal with exit 75 and the reason; smtpd's
 idle queue connection is closed after queue_idle_timeout and smtpd
-reconnects by itself. System accounts (uid below first_valid_uid, uid 0,
+reconnects by itself; a full queue socket (queue_max_connections) makes
+DATA 451 until it has room again. System accounts (uid below first_valid_uid, uid 0,
 gid 0) get 550 5.1.1 at RCPT, a normal user and postmaster are delivered,
 and mail to a system account that came in by pickup bounces at once instead
 of waiting in the queue."""
@@ -327,6 +328,72 @@ class TestQueueLimits(unittest.TestCase):
         dsn = self.wait_mail("alice", b"sysd@example.org")
         self.assertIn(b"Subject: for a daemon", dsn)  # the original comes back with it
         self.assertEqual(self.files("sysd"), [])
+
+
+@unittest.skipUnless(lofttest.is_root(), "the queue socket is smtp_user's; delivery needs root")
+@unittest.skipUnless(built(), "daemons not built")
+class TestQueueSocketLimit(unittest.TestCase):
+    """queue_max_connections = 1: while another client holds the queue
+    socket, smtpd's DATA gets 451 4.3.0 and loft-queue logs the refusal;
+    once it is free, DATA gets 250 again and the message is delivered."""
+
+    def setUp(self):
+        self.s = lofttest.Suite(protocols=["smtp", "lmtp"])
+        self.addCleanup(self.s.cleanup)
+        mail = self.s.tmpdir + "/mail"
+        users = self.s.tmpdir + "/users"
+
+        def prepare(s):
+            os.mkdir(mail, 0o755)
+            os.chown(mail, UID, GID)
+            with open(users, "w") as f:
+                f.write("alice::%d:%d::%s/alice::\n" % (UID, GID, mail))
+            s.write_config(passdb="passwd-file:" + users,
+                           mail_location="maildir:%s/%%u/Maildir" % mail,
+                           myhostname="mx.test", mydomains="example.org",
+                           queue_max_connections=1)
+        lofttest.start_suite(self.s, prepare, r"queue\[\d+\]: serving")
+        self.maildir = os.path.join(mail, "alice", "Maildir", "new")
+
+    def data(self, subject):
+        c = smtplib.SMTP("127.0.0.1", self.s.port("smtp"), timeout=20)
+        try:
+            c.ehlo("client.test")
+            c.mail("carol@remote.test")
+            c.rcpt("alice@example.org")
+            return c.data(b"Subject: " + subject + b"\r\n\r\nx\r\n")
+        except smtplib.SMTPDataError as e:  # DATA itself refused: smtpd opens the queue there
+            return e.smtp_code, e.smtp_error
+        finally:
+            c.close()
+
+    def test_queue_socket_full(self):
+        hog = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)  # root may connect
+        hog.settimeout(10)
+        hog.connect(os.path.join(self.s.base_dir, "queue"))
+        self.assertEqual(version_reply(hog), ["VERSION", "QUEUE", "1", "0"])
+        code, text = self.data(b"while full")
+        self.assertEqual((code, text[:5]), (451, b"4.3.0"), text)
+        smtp_uid = pwd.getpwnam("loft-smtp").pw_uid
+        self.s.wait_log(r"queue\[\d+\]: refused a queue connection from uid %d: 4\.3\.2 too "
+                        r"many connections to the queue socket \(queue_max_connections 1\)"
+                        % smtp_uid)
+        hog.close()
+        deadline = time.time() + 5
+        while True:
+            code, text = self.data(b"once free")
+            if code == 250 or time.time() > deadline:
+                break
+            time.sleep(0.2)  # loft-queue may not have seen the close yet
+        self.assertEqual(code, 250, text)
+        deadline = time.time() + 20
+        while not (os.path.isdir(self.maildir) and os.listdir(self.maildir)):
+            self.assertLess(time.time(), deadline, self.s.log()[-3000:])
+            time.sleep(0.1)
+        names = os.listdir(self.maildir)
+        self.assertEqual(len(names), 1)
+        with open(os.path.join(self.maildir, names[0]), "rb") as f:
+            self.assertIn(b"Subject: once free", f.read())
 
 
 if __name__ == "__main__":
