@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -178,6 +179,23 @@ static void on_chld(evutil_socket_t sig, short what, void *arg)
 		;
 }
 
+/* The limits only protect the loop if accept() never runs out of
+ * descriptors first: say so when they do not fit under RLIMIT_NOFILE
+ * (64 kept for the spool, job pipes and refusals waiting). */
+static void check_fd_budget(struct qmgr *q)
+{
+	struct rlimit rl;
+	const struct qmgr_limits *l = &q->set.limits;
+	uint64_t want = (uint64_t)l->queue_max + l->pickup_max + 64;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+	    want > rl.rlim_cur)
+		log_warning(
+		    &q->lg,
+		    "queue_max_connections + pickup_max_connections (%zu + %zu) leave too few "
+		    "of the %llu descriptors RLIMIT_NOFILE allows",
+		    l->queue_max, l->pickup_max, (unsigned long long)rl.rlim_cur);
+}
+
 static int attach_listeners(struct qmgr *q)
 {
 	const char *fds = getenv("LOFT_LISTEN_FDS");
@@ -240,6 +258,7 @@ static int setup(struct qmgr *q, const char *conf)
 		log_error(&q->lg, "out of memory");
 		return -1;
 	}
+	check_fd_budget(q);
 	if (attach_listeners(q) < 0 || qmgr_sched_load(q->sched) < 0)
 		return -1;
 	return 0;
