@@ -184,6 +184,9 @@ static int setup(struct auth_main *m, const char *conf)
 		log_error(&m->lg, "LOFT_LISTEN_FDS missing or malformed");
 		return -1;
 	}
+	/* as root the mailstore delivers as the user's uid: smtpd's LOOKUP
+	 * must then refuse system accounts (unprivileged: one uid for all) */
+	m->set.uid_rule = geteuid() == 0;
 	if (drop_privileges(&m->set, err, sizeof(err)) < 0) {
 		log_error(&m->lg, "dropping privileges: %s", err);
 		return -1;

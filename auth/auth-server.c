@@ -16,6 +16,7 @@
 #include "auth-db.h"
 #include "auth-throttle.h"
 #include "evloop.h"
+#include "uid-range.h"
 #include "wire.h"
 
 #define THROTTLE_ENTRIES 4096
@@ -432,7 +433,10 @@ static int cmd_user(struct auth_conn *c, const struct auth_cmd *cmd)
 }
 
 /* LOOKUP: does the user exist? The answer carries nothing else, so the
- * unprivileged smtpd learns no uid, home or mail location. */
+ * unprivileged smtpd learns no uid, home or mail location. A system
+ * account or root's group (uid-range.h) is NOTFOUND: its mail could only
+ * be refused at delivery, so smtpd refuses it at RCPT (550 5.1.1).
+ * postmaster never gets here: smtpd accepts it without a lookup. */
 static int cmd_lookup(struct auth_conn *c, const struct auth_cmd *cmd)
 {
 	char ids[16], user[SASL_MAX_USER + 1];
@@ -441,6 +445,16 @@ static int cmd_lookup(struct auth_conn *c, const struct auth_cmd *cmd)
 	int rc = 0;
 	if (canon_name(c->srv, cmd->name, strlen(cmd->name), user, sizeof(user)) == 0)
 		rc = auth_db_lookup(&c->srv->db, user, NULL, &info);
+	const struct auth_settings *set = c->srv->set;
+	const char *why = NULL;
+	if (rc > 0 && set->uid_rule &&
+	    uid_range_check(info.uid, info.gid, set->first_valid_uid, set->last_valid_uid, &why) <
+	        0) {
+		log_info(c->srv->lg, "LOOKUP %s (uid %lu, gid %lu): %s; answered NOTFOUND", user,
+		         (unsigned long)info.uid, (unsigned long)info.gid, why);
+		auth_user_info_free(&info);
+		rc = 0;
+	}
 	const char *f[] = {rc > 0 ? "OK" : rc == 0 ? "NOTFOUND" : "FAIL", ids, NULL};
 	if (rc > 0)
 		auth_user_info_free(&info);

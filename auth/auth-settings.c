@@ -134,6 +134,8 @@ int auth_settings_load(const struct config *cfg, struct auth_settings *s, char *
 		return -1;
 	}
 	s->mail_gid = (gid_t)id;
+	s->first_valid_uid = config_uint(cfg, "first_valid_uid");
+	s->last_valid_uid = config_uint(cfg, "last_valid_uid");
 	int prio = log_prio_parse(config_str(cfg, "log_level"));
 	s->log_prio = prio < 0 ? LOG_INFO : prio;
 	return 0;

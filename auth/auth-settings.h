@@ -29,6 +29,11 @@ struct auth_settings {
 	bool has_mail_uid, has_mail_gid;
 	uid_t mail_uid;
 	gid_t mail_gid;
+	/* first_valid_uid/last_valid_uid; uid_rule: the suite runs as root,
+	 * so mail is delivered as the user's uid and the rule applies (set by
+	 * auth-main.c before it drops privileges) */
+	uint64_t first_valid_uid, last_valid_uid;
+	bool uid_rule;
 	int log_prio;
 };
 

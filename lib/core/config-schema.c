@@ -166,6 +166,18 @@ static int check_facility(const char *value, char *err, size_t errlen)
 	return -1;
 }
 
+/* A connection limit of 0 would refuse everything forever: say so at load. */
+static int check_nonzero(const char *value, char *err, size_t errlen)
+{
+	const char *p = value;
+	while (*p == '0')
+		p++;
+	if (*p != '\0' || value[0] == '\0')
+		return 0;
+	snprintf(err, errlen, "connection limit '%s' must be at least 1", value);
+	return -1;
+}
+
 static int check_passdb(const char *value, char *err, size_t errlen)
 {
 	static const char pf[] = "passwd-file:";
@@ -309,6 +321,16 @@ const struct cfg_key cfg_schema[] = {
 	 "first retry delay", NULL},
 	{"queue_retry_max", CFG_TIME, "1h",
 	 "longest retry delay", NULL},
+	{"queue_max_connections", CFG_UINT, "512",
+	 "simultaneous connections to loft-queue's queue socket (smtpd)", check_nonzero},
+	{"queue_idle_timeout", CFG_TIME, "30m",
+	 "close a queue socket connection silent this long", NULL},
+	{"pickup_max_connections", CFG_UINT, "128",
+	 "simultaneous connections to the pickup socket (sendmail, loft queue)", check_nonzero},
+	{"pickup_max_connections_per_uid", CFG_UINT, "16",
+	 "simultaneous pickup connections per local uid (root exempt); 0 = no limit", NULL},
+	{"pickup_idle_timeout", CFG_TIME, "5m",
+	 "close a pickup connection silent this long", NULL},
 	{"relayhost", CFG_STRING, "",
 	 "send all remote mail via HOST[:PORT]; empty = MX lookup", NULL},
 	{"smtp_dns_server", CFG_STRING, "",

@@ -134,6 +134,20 @@ void queue_client_close(struct queue_client *qc)
 	buf_init(&qc->body, 0);
 }
 
+/* A connection limit: the server's reason comes instead of its version. */
+static enum queue_result refused(struct queue_client *qc, const struct wire_field *f, int n)
+{
+	struct queue_answer a;
+	const char *perr;
+	if (queue_answer_parse_fields(f, n, &a, &perr) < 0)
+		return proto_fail(qc, perr);
+	enum queue_result r = record_fail(qc, &a);
+	set_err(qc, "the queue refused the connection: %s%s%s", a.status,
+	        a.status[0] != '\0' ? " " : "", a.text[0] != '\0' ? a.text : "no text");
+	queue_client_close(qc);
+	return r;
+}
+
 enum queue_result queue_client_connect(struct queue_client *qc, const char *path, int timeout_ms)
 {
 	queue_client_close(qc);
@@ -170,6 +184,8 @@ enum queue_result queue_client_connect(struct queue_client *qc, const char *path
 	struct wire_field f[WIRE_MAX_FIELDS];
 	for (;;) {
 		int n = wire_conn_next(&qc->conn, f, WIRE_MAX_FIELDS);
+		if (n > 0 && wire_field_eq(&f[0], "FAIL"))
+			return refused(qc, f, n);
 		if (n < 0 || (n > 0 && wire_check_version(f, n, "QUEUE", 1) < 0))
 			return proto_fail(qc, "not QUEUE version 1");
 		if (n > 0)

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -54,6 +55,11 @@ static int load_config(struct qmgr *q, const char *path)
 	s->base_dir = config_str(q->cfg, "base_dir");
 	s->route.mydomains = config_list(q->cfg, "mydomains", &s->route.nmydomains);
 	s->route.postmaster_user = config_str(q->cfg, "postmaster_user");
+	s->limits.queue_max = (size_t)config_uint(q->cfg, "queue_max_connections");
+	s->limits.pickup_max = (size_t)config_uint(q->cfg, "pickup_max_connections");
+	s->limits.pickup_per_uid = (size_t)config_uint(q->cfg, "pickup_max_connections_per_uid");
+	s->limits.queue_idle_ms = config_time_ms(q->cfg, "queue_idle_timeout");
+	s->limits.pickup_idle_ms = config_time_ms(q->cfg, "pickup_idle_timeout");
 	const char *hn = config_str(q->cfg, "myhostname");
 	if (hn[0] != '\0')
 		snprintf(s->hostname, sizeof(s->hostname), "%s", hn);
@@ -173,6 +179,23 @@ static void on_chld(evutil_socket_t sig, short what, void *arg)
 		;
 }
 
+/* The limits only protect the loop if accept() never runs out of
+ * descriptors first: say so when they do not fit under RLIMIT_NOFILE
+ * (64 kept for the spool, job pipes and refusals waiting). */
+static void check_fd_budget(struct qmgr *q)
+{
+	struct rlimit rl;
+	const struct qmgr_limits *l = &q->set.limits;
+	uint64_t want = (uint64_t)l->queue_max + l->pickup_max + 64;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+	    want > rl.rlim_cur)
+		log_warning(
+		    &q->lg,
+		    "queue_max_connections + pickup_max_connections (%zu + %zu) leave too few "
+		    "of the %llu descriptors RLIMIT_NOFILE allows",
+		    l->queue_max, l->pickup_max, (unsigned long long)rl.rlim_cur);
+}
+
 static int attach_listeners(struct qmgr *q)
 {
 	const char *fds = getenv("LOFT_LISTEN_FDS");
@@ -235,6 +258,7 @@ static int setup(struct qmgr *q, const char *conf)
 		log_error(&q->lg, "out of memory");
 		return -1;
 	}
+	check_fd_budget(q);
 	if (attach_listeners(q) < 0 || qmgr_sched_load(q->sched) < 0)
 		return -1;
 	return 0;

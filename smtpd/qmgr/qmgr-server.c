@@ -6,7 +6,10 @@
  * each connection's state (version, envelope, body), writes the message
  * with queue_writer_* and answers OK only after the commit is durable.
  * Replies are buffered and written as the peer reads them; a connection
- * with unread replies is not read from, so no client can stall the loop. */
+ * with unread replies is not read from, so no client can stall the loop.
+ * Each listener has its own connection limit, pickup one per uid as well
+ * (qmgr-admit.c; refusals in qmgr-refuse.c), and a connection silent for
+ * its listener's idle timeout is closed. */
 #include "qmgr.h"
 
 #include <errno.h>
@@ -22,8 +25,6 @@
 #include "service.h"
 #include "wire.h"
 
-#define QSERVER_MAX_CONNS 512
-
 enum qconn_state { QC_VERSION, QC_IDLE, QC_ENVELOPE, QC_BODY, QC_CLOSING };
 
 struct qconn {
@@ -32,7 +33,7 @@ struct qconn {
 	bool pickup, admin;
 	uid_t uid;
 	struct wire_conn in;
-	struct event *rev, *wev;
+	struct event *rev, *wev, *tev;
 	struct buf out;
 	enum qconn_state st;
 	/* the message being submitted */
@@ -56,7 +57,8 @@ struct qmgr_server {
 	struct qlistener ls[SERVICE_MAX_LISTENERS];
 	size_t nls;
 	struct qconn *conns;
-	size_t nconns;
+	size_t nconns, npickup; /* all, and those on pickup listeners */
+	struct qmgr_refuser *refuser;
 };
 
 static void conn_readable(evutil_socket_t fd, short what, void *arg);
@@ -64,8 +66,14 @@ static void conn_readable(evutil_socket_t fd, short what, void *arg);
 struct qmgr_server *qmgr_server_new(struct qmgr *q)
 {
 	struct qmgr_server *srv = calloc(1, sizeof(*srv));
-	if (srv != NULL)
-		srv->q = q;
+	if (srv == NULL)
+		return NULL;
+	srv->q = q;
+	srv->refuser = qmgr_refuser_new(q->base, &q->lg);
+	if (srv->refuser == NULL) {
+		free(srv);
+		return NULL;
+	}
 	return srv;
 }
 
@@ -99,6 +107,8 @@ static void conn_free(struct qconn *c)
 		event_free(c->rev);
 	if (c->wev != NULL)
 		event_free(c->wev);
+	if (c->tev != NULL)
+		event_free(c->tev);
 	close(c->in.fd);
 	wire_conn_clear(&c->in);
 	buf_free(&c->out);
@@ -109,6 +119,8 @@ static void conn_free(struct qconn *c)
 	if (c->next != NULL)
 		c->next->prev = c->prev;
 	srv->nconns--;
+	if (c->pickup)
+		srv->npickup--;
 	free(c);
 }
 
@@ -116,6 +128,38 @@ static void conn_free(struct qconn *c)
 static char *field_dup(const struct wire_field *f)
 {
 	return f->p != NULL && f->len > 0 ? strndup(f->p, f->len) : NULL;
+}
+
+/* -- idle timeout ------------------------------------------------------ */
+
+static uint64_t idle_ms(const struct qconn *c)
+{
+	const struct qmgr_limits *l = &c->srv->q->set.limits;
+	return c->pickup ? l->pickup_idle_ms : l->queue_idle_ms;
+}
+
+/* The peer did something: the idle clock starts again (0 = no timeout). */
+static void conn_touch(struct qconn *c)
+{
+	uint64_t ms = idle_ms(c);
+	if (ms == 0)
+		return;
+	struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
+	event_add(c->tev, &tv);
+}
+
+static void conn_idle(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct qconn *c = arg;
+	/* No line is sent: the protocol has no unsolicited replies, and a
+	 * kept smtpd connection just reconnects. */
+	log_info(&c->srv->q->lg, "%s connection (uid %u) idle for %llums: closed%s",
+	         c->pickup ? "pickup" : "queue", (unsigned)c->uid, (unsigned long long)idle_ms(c),
+	         c->st == QC_ENVELOPE || c->st == QC_BODY ? ", its unfinished message dropped"
+	                                                  : "");
+	conn_free(c);
 }
 
 /* -- replies ------------------------------------------------------------ */
@@ -135,6 +179,7 @@ static int conn_flush(struct qconn *c)
 		if (w <= 0)
 			return -1;
 		buf_consume(&c->out, (size_t)w);
+		conn_touch(c); /* a peer reading its replies is not idle */
 	}
 	return 0;
 }
@@ -427,6 +472,7 @@ static void conn_readable(evutil_socket_t fd, short what, void *arg)
 		conn_free(c);
 		return;
 	}
+	conn_touch(c);
 	conn_process(c);
 }
 
@@ -447,6 +493,27 @@ static void conn_writable(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+/* Under the limits? 0; else cfd is refused (answered, logged, closed), -1. */
+static int admit(struct qmgr_server *srv, bool pickup, bool exempt, int cfd, uid_t uid)
+{
+	const struct qmgr_limits *lim = &srv->q->set.limits;
+	size_t n_uid = 0;
+	/* a linear count: the list is bounded by the two listener limits */
+	for (const struct qconn *c = srv->conns; pickup && !exempt && c != NULL; c = c->next)
+		if (c->pickup && c->uid == uid)
+			n_uid++;
+	size_t n_listener = pickup ? srv->npickup : srv->nconns - srv->npickup;
+	enum qmgr_admit a = qmgr_admit_check(lim, pickup, exempt, n_listener, n_uid);
+	if (a == QMGR_ADMIT_OK)
+		return 0;
+	char text[QMGR_REFUSE_TEXT], who[64];
+	qmgr_admit_text(lim, a, pickup, uid, text, sizeof(text));
+	snprintf(who, sizeof(who), "a %s connection from uid %u", pickup ? "pickup" : "queue",
+	         (unsigned)uid);
+	qmgr_refuse(srv->refuser, cfd, who, text);
+	return -1;
+}
+
 static void listener_accept(evutil_socket_t fd, short what, void *arg)
 {
 	(void)what;
@@ -457,30 +524,42 @@ static void listener_accept(evutil_socket_t fd, short what, void *arg)
 		return;
 	struct ucred cred;
 	socklen_t cl = sizeof(cred);
-	struct qconn *c = NULL;
-	if (srv->nconns >= QSERVER_MAX_CONNS ||
-	    getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &cred, &cl) < 0 ||
-	    (c = calloc(1, sizeof(*c))) == NULL) {
+	if (getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &cred, &cl) < 0) {
+		close(cfd);
+		return;
+	}
+	/* Administration is root's; in unprivileged mode (everything runs
+	 * as the invoking user) that user is the administrator. Both are
+	 * free of the per-uid cap. */
+	bool admin = cred.uid == 0 || (geteuid() != 0 && cred.uid == geteuid());
+	if (admit(srv, l->pickup, admin, cfd, cred.uid) < 0)
+		return;
+	struct qconn *c = calloc(1, sizeof(*c));
+	if (c == NULL) {
 		close(cfd);
 		return;
 	}
 	c->srv = srv;
 	c->pickup = l->pickup;
 	c->uid = cred.uid;
-	/* Administration is root's; in unprivileged mode (everything runs
-	 * as the invoking user) that user is the administrator. */
-	c->admin = l->pickup && (cred.uid == 0 || (geteuid() != 0 && cred.uid == geteuid()));
+	c->admin = l->pickup && admin;
 	wire_conn_init(&c->in, cfd);
 	buf_init(&c->out, 0);
 	c->rev = event_new(srv->q->base, cfd, EV_READ | EV_PERSIST, conn_readable, c);
 	c->wev = event_new(srv->q->base, cfd, EV_WRITE | EV_PERSIST, conn_writable, c);
+	c->tev = evtimer_new(srv->q->base, conn_idle, c);
 	c->next = srv->conns;
 	if (srv->conns != NULL)
 		srv->conns->prev = c;
 	srv->conns = c;
 	srv->nconns++;
-	if (c->rev == NULL || c->wev == NULL || event_add(c->rev, NULL) < 0)
+	if (c->pickup)
+		srv->npickup++;
+	if (c->rev == NULL || c->wev == NULL || c->tev == NULL || event_add(c->rev, NULL) < 0) {
 		conn_free(c);
+		return;
+	}
+	conn_touch(c);
 }
 
 int qmgr_server_listen(struct qmgr_server *srv, int fd, bool pickup)
@@ -521,5 +600,6 @@ void qmgr_server_free(struct qmgr_server *srv)
 	qmgr_server_close_listeners(srv);
 	while (srv->conns != NULL)
 		conn_free(srv->conns);
+	qmgr_refuser_free(srv->refuser);
 	free(srv);
 }

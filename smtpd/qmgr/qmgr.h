@@ -3,7 +3,8 @@
  * protocol on the "queue" and "pickup" listeners), qmgr-sched.c (what to
  * attempt when; recipient state), qmgr-job.c (a delivery job in a forked
  * child reporting results over a pipe), qmgr-local.c (LMTP client),
- * qmgr-remote.c (RELAY client), qmgr-bounce.c (DSNs). */
+ * qmgr-remote.c (RELAY client), qmgr-bounce.c (DSNs), qmgr-admit.c and
+ * qmgr-refuse.c (connection limits and refusals). */
 #ifndef LOFT_QMGR_H
 #define LOFT_QMGR_H
 
@@ -14,6 +15,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "qmgr-admit.h"
 #include "qmgr-route.h"
 #include "queue-store.h"
 
@@ -25,6 +27,7 @@ struct qmgr_settings {
 	const char *base_dir;
 	char hostname[256];
 	struct qmgr_route_cfg route;
+	struct qmgr_limits limits;
 };
 
 struct qmgr_sched;
@@ -74,6 +77,16 @@ void qmgr_server_close_listeners(struct qmgr_server *srv);
 size_t qmgr_server_nconns(const struct qmgr_server *srv);
 /* Close everything; open writers are aborted (safe: never acknowledged). */
 void qmgr_server_free(struct qmgr_server *srv);
+
+/* -- refusals (qmgr-refuse.c) -- */
+#define QMGR_REFUSE_TEXT 200
+struct qmgr_refuser;
+struct qmgr_refuser *qmgr_refuser_new(struct event_base *base, struct loft_log *lg);
+/* Take fd, a connection just accepted over a limit: log (rate-limited)
+ * "refused <who>: <text>", answer FAIL temp <text> and close it. */
+void qmgr_refuse(struct qmgr_refuser *r, int fd, const char *who, const char *text);
+/* Close every refusal still waiting. */
+void qmgr_refuser_free(struct qmgr_refuser *r);
 
 /* Write one complete message to the spool (the bounce path): 0 with id_r
  * (QUEUE_ID_LEN + 1 bytes) or -1 with *error_r. */

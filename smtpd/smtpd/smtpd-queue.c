@@ -75,11 +75,14 @@ static enum queue_result ask_status(struct smtpd_queue *q)
 {
 	for (int waited = 0; waited < STATUS_WAIT_MS; waited += STATUS_STEP_MS) {
 		queue_client_close(&q->qc);
-		enum queue_result r = queue_client_connect(&q->qc, q->path, q->timeout_ms);
-		if (r == QUEUE_OK)
-			r = queue_client_admin(&q->qc, QUEUE_ADMIN_STATUS, q->qid, NULL);
-		if (r != QUEUE_IO_ERROR)
-			return r;
+		/* only the answer to STATUS decides; a refused or failed
+		 * connection (queue still starting, socket full) is tried again */
+		if (queue_client_connect(&q->qc, q->path, q->timeout_ms) == QUEUE_OK) {
+			enum queue_result r =
+			    queue_client_admin(&q->qc, QUEUE_ADMIN_STATUS, q->qid, NULL);
+			if (r != QUEUE_IO_ERROR)
+				return r;
+		}
 		usleep(STATUS_STEP_MS * 1000);
 	}
 	queue_client_close(&q->qc);

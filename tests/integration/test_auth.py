@@ -185,6 +185,9 @@ class TestPasswdFile(AuthTestBase):
             f.write("# a comment\n")
             f.write("broken:{SHA512-CRYPT}xyz:notanumber:1000::/home/broken::\n")
             f.write("carol:{PLAIN}pw2:1001:1001::/home/carol::userdb_mail=maildir:/srv/carol\n")
+            # system accounts (uid below first_valid_uid, gid 0): LOOKUP says NOTFOUND as root
+            f.write("sysd:{PLAIN}pw3:1:1::/home/sysd::\n")
+            f.write("wheel:{PLAIN}pw4:1002:0::/home/wheel::\n")
         cls.d = AuthDaemon(cls.tmp, base_conf(cls.tmp, "passwd-file:" + cls.users))
         time.sleep(0.3)
 
@@ -331,6 +334,29 @@ class TestPasswdFile(AuthTestBase):
         self.assertEqual(c.recv(), ["FAIL", "1", "reason=not allowed on this socket"])
         self.assertIsNone(c.recv(5))
         c.close()
+
+    def test_lookup_refuses_system_accounts(self):
+        # As root mail is delivered as the user's uid, so smtpd must refuse a
+        # system account at RCPT: LOOKUP answers NOTFOUND (issue 18). USER
+        # still answers (the mailstore refuses with its own, clearer reason).
+        root = os.geteuid() == 0
+        c = self.d.client("auth-smtp")
+        c.send("LOOKUP", "1", "sysd")
+        self.assertEqual(c.recv(), ["NOTFOUND" if root else "OK", "1"])
+        c.send("LOOKUP", "2", "wheel")
+        self.assertEqual(c.recv(), ["NOTFOUND" if root else "OK", "2"])
+        c.send("LOOKUP", "3", "alice")
+        self.assertEqual(c.recv(), ["OK", "3"])
+        c.close()
+        m = self.d.client("auth-master")
+        m.send("USER", "4", "sysd")
+        r = m.recv()
+        self.assertEqual(r[:2], ["USER", "4"])
+        self.assertEqual(kv(r)["uid"], "1")
+        m.close()
+        if root:
+            self.assertRegex(self.d.log_text(), r"LOOKUP sysd \(uid 1, gid 1\): uid is below "
+                                           r"first_valid_uid \(a system account\); answered NOTFOUND")
 
     def test_plaintext_refused_without_secured(self):
         c = self.d.client()

@@ -76,6 +76,10 @@ static void run_server(const char *dir, int qfd, int pfd, uint64_t size_limit)
 	memset(&q, 0, sizeof(q));
 	log_open_pipe(&q.lg, "queue", LOG_WARNING);
 	q.set.size_limit = size_limit;
+	/* loft.conf's defaults; idle timeouts off */
+	q.set.limits.queue_max = 512;
+	q.set.limits.pickup_max = 128;
+	q.set.limits.pickup_per_uid = 16;
 	q.set.base_dir = dir;
 	snprintf(q.set.hostname, sizeof(q.set.hostname), "test.invalid");
 	if (queue_store_open(&q.qs, dir, &e) < 0)
