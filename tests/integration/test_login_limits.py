@@ -7,11 +7,13 @@ sockets bound to 127.0.0.2 .. 127.0.0.x are distinct source addresses):
   does not keep a correct login from another address from succeeding at
   once, and the failures are still answered only after the delay;
 - 40 IMAP and 40 SMTP connections from one address (not in mynetworks)
-  are all greeted;
+  are all greeted; the 51st is refused with a line saying why;
+- smtpd's connection child waits out auth's failure delay itself;
 - half-open TLS handshakes (imaps, SMTP 465, IMAP STARTTLS, SMTP STARTTLS)
   are closed after ssl_handshake_timeout, and login_max_clients /
   smtpd_max_clients refuse the next client with a clear line."""
 
+import base64
 import os
 import resource
 import selectors
@@ -195,6 +197,47 @@ class OneAddressTest(Base):
         for sock in socks[40:]:
             sock.sendall(b"NOOP\r\n")
             self.assertTrue(lofttest.read_line(sock).startswith("250 "))
+
+    def test_per_address_limit_is_50_and_says_why(self):
+        socks = []
+        self.addCleanup(lambda: [s.close() for s in socks])
+        for proto, greeting in (("imap", "* OK "), ("smtp", "220 ")):
+            for _ in range(50):
+                sock = connect_from("127.0.4.1", self.s.port(proto))
+                socks.append(sock)
+                self.assertTrue(lofttest.read_line(sock).startswith(greeting), proto)
+        sock = connect_from("127.0.4.1", self.s.port("imap"))
+        socks.append(sock)
+        self.assertEqual(lofttest.read_line(sock),
+                         "* BYE [UNAVAILABLE] Too many connections from your address.\r\n")
+        self.closed_after(sock, 5)  # and closed
+        sock = connect_from("127.0.4.1", self.s.port("smtp"))
+        socks.append(sock)
+        self.assertEqual(lofttest.read_line(sock),
+                         "421 4.7.0 mx.test Error: too many connections from 127.0.4.1\r\n")
+        # another address is not affected
+        sock = connect_from("127.0.4.2", self.s.port("imap"))
+        socks.append(sock)
+        self.assertTrue(lofttest.read_line(sock).startswith("* OK "))
+
+    def test_smtp_auth_failure_waits_out_the_delay_in_smtpd(self):
+        # auth answers at once with delay=; the connection child waits it out.
+        sock = connect_from("127.0.5.1", self.s.port("smtp"))
+        self.addCleanup(sock.close)
+        self.assertTrue(lofttest.read_line(sock).startswith("220 "))
+        sock.sendall(b"EHLO client.test\r\n")
+        while not lofttest.read_line(sock).startswith("250 "):
+            pass
+        t0 = time.monotonic()
+        sock.sendall(b"AUTH PLAIN " + base64.b64encode(b"\0alice\0wrong") + b"\r\n")
+        self.assertTrue(lofttest.read_line(sock).startswith("535 "))
+        self.assertGreaterEqual(time.monotonic() - t0, 1.9)  # auth_failure_delay 2s
+        t0 = time.monotonic()
+        sock.sendall(b"AUTH PLAIN " + base64.b64encode(b"\0alice\0secret-alice") + b"\r\n")
+        self.assertTrue(lofttest.read_line(sock).startswith("235 "))
+        self.assertLess(time.monotonic() - t0, 1.0)  # successes are never delayed
+        self.s.wait_log(r"auth failed: service=smtp user=<alice> rip=127\.0\.5\.1: "
+                        r"unknown user or wrong password \(answer in 2000 ms\)")
 
 
 @unittest.skipUnless(lofttest.is_root(), "needs root (system users)")
