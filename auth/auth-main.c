@@ -204,8 +204,8 @@ static int setup(struct auth_main *m, const char *conf)
 	/* Workers are forked before the listeners are watched, but they close
 	 * every inherited descriptor anyway (they are also restarted later). */
 	if (m->set.passdb == AUTH_DB_PAM) {
-		m->pool = auth_pool_new(m->base, m->set.worker_count, m->set.pam_service, &m->lg,
-		                        err, sizeof(err));
+		m->pool = auth_pool_new(m->base, m->set.worker_count, m->set.worker_max_queue,
+		                        m->set.pam_service, &m->lg, err, sizeof(err));
 		if (m->pool == NULL) {
 			log_error(&m->lg, "%s", err);
 			return -1;

@@ -48,8 +48,9 @@ static int base64_chars_ok(const struct wire_field *f)
 	return 1;
 }
 
-/* AUTH <id> <mech> params: service= rip= lip= resp= and the bare word
- * "secured"; unknown parameters are ignored for forward compatibility. */
+/* AUTH <id> <mech> params: service= rip= lip= resp= and the bare words
+ * "secured" and "client-delay"; unknown parameters are ignored for forward
+ * compatibility. */
 static int parse_auth(const struct wire_field *f, int n, struct auth_cmd *cmd, const char **err_r)
 {
 	if (n < 3 || sasl_mech_parse(f[2].p, f[2].len, &cmd->mech) < 0) {
@@ -61,6 +62,8 @@ static int parse_auth(const struct wire_field *f, int n, struct auth_cmd *cmd, c
 		int bad = 0;
 		if (wire_field_eq(&f[i], "secured"))
 			cmd->secured = true;
+		else if (wire_field_eq(&f[i], "client-delay"))
+			cmd->client_delay = true;
 		else if (field_kv(&f[i], "service", &v))
 			bad = field_copy(cmd->service, sizeof(cmd->service), &v);
 		else if (field_kv(&f[i], "rip", &v))

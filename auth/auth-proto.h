@@ -39,6 +39,7 @@ struct auth_cmd {
 	char service[32];      /* AUTH, REDEEM */
 	char rip[64], lip[64]; /* AUTH: client and local address ("" unknown) */
 	bool secured;          /* AUTH: TLS or trusted loopback, per the client */
+	bool client_delay;     /* AUTH: the client waits out failure delays itself */
 	bool has_resp;         /* AUTH: an initial response was given; CONT: always */
 	const char *resp;      /* base64, points into the line */
 	size_t resp_len;

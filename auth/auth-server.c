@@ -1,7 +1,10 @@
 /* auth-server.c: connections and request dispatch of loft-auth. Replies are
- * buffered per connection and written without blocking; a failed login is
- * answered only when its throttle timer fires, so the main process never
- * sleeps. A protocol error drops only the connection that made it. */
+ * buffered per connection and written without blocking. A failed login is
+ * answered at once with delay=<ms> when the client said client-delay (it
+ * then holds its own user for that long, and the request slot here is free
+ * again), else only when its throttle timer fires; either way the main
+ * process never sleeps. A protocol error drops only the connection that
+ * made it. */
 #include "auth-server.h"
 
 #include <errno.h>
@@ -13,6 +16,7 @@
 
 #include <openssl/crypto.h>
 
+#include "addr-key.h"
 #include "auth-db.h"
 #include "auth-throttle.h"
 #include "evloop.h"
@@ -54,6 +58,7 @@ struct auth_req {
 	enum req_state state;
 	struct sasl_state sasl;
 	char service[32], rip[64];
+	bool client_delay;
 	char user[SASL_MAX_USER + 1]; /* canonical name once known */
 	struct event *timer;
 	uint64_t pam_handle;
@@ -122,6 +127,16 @@ static void send_fail(struct auth_conn *c, unsigned id, const char *reason, bool
 	conn_send(c, f);
 }
 
+/* A failure the client delays itself: the hint says for how long. */
+static void send_fail_delay(struct auth_conn *c, unsigned id, uint64_t delay_ms)
+{
+	char ids[16], ds[32];
+	snprintf(ids, sizeof(ids), "%u", id);
+	snprintf(ds, sizeof(ds), "delay=%llu", (unsigned long long)delay_ms);
+	const char *f[] = {"FAIL", ids, "reason=" FAIL_TEXT, ds, NULL};
+	conn_send(c, f);
+}
+
 /* ---- requests ---- */
 
 static struct auth_req *req_find(struct auth_conn *c, unsigned id)
@@ -177,15 +192,23 @@ static void req_fail_timer_cb(evutil_socket_t fd, short what, void *arg)
 	conn_settle(c);
 }
 
-/* A failed login: answered after the throttle delay for its address, with
- * the same text whatever the cause. */
+/* A failed login: answered after the throttle delay for its address (an
+ * IPv6 address counts by its login_ipv6_prefix network), with the same text
+ * whatever the cause; by the client when it said client-delay. */
 static void req_fail(struct auth_req *r, const char *why)
 {
 	struct auth_server *srv = r->conn->srv;
-	uint64_t delay = auth_throttle_fail(&srv->throttle, r->rip, now_ms());
+	char key[ADDR_KEY_MAX];
+	(void)addr_key(r->rip, strlen(r->rip), srv->set->ipv6_prefix, key);
+	uint64_t delay = auth_throttle_fail(&srv->throttle, key, now_ms());
 	log_info(srv->lg, "auth failed: service=%s user=<%s> rip=%s: %s (answer in %llu ms)",
 	         r->service, r->user, r->rip, why, (unsigned long long)delay);
 	sasl_clear(&r->sasl);
+	if (r->client_delay) {
+		send_fail_delay(r->conn, r->id, delay);
+		req_free(r);
+		return;
+	}
 	r->state = REQ_DELAY;
 	r->timer = evloop_add_timer(srv->base, delay, req_fail_timer_cb, r);
 	if (r->timer == NULL) {
@@ -297,6 +320,11 @@ static void req_verify(struct auth_req *r)
 			req_tempfail(r, "passdb unreadable");
 		return;
 	}
+	if (auth_pool_full(srv->pool)) {
+		sasl_clear(s);
+		req_tempfail(r, "PAM queue full (auth_worker_max_queue)");
+		return;
+	}
 	r->state = REQ_PAM;
 	r->pam_handle =
 	    auth_pool_submit(srv->pool, r->user, s->pass.data, s->pass.len, r->rip, req_pam_cb, r);
@@ -351,6 +379,7 @@ static int cmd_auth(struct auth_conn *c, const struct auth_cmd *cmd)
 	r->state = REQ_SASL;
 	memcpy(r->service, cmd->service, sizeof(r->service));
 	memcpy(r->rip, cmd->rip, sizeof(r->rip));
+	r->client_delay = cmd->client_delay;
 	sasl_init(&r->sasl, cmd->mech);
 	r->next = c->reqs;
 	c->reqs = r;

@@ -119,6 +119,10 @@ int auth_settings_load(const struct config *cfg, struct auth_settings *s, char *
 	}
 	uint64_t workers = config_uint(cfg, "auth_worker_count");
 	s->worker_count = workers == 0 ? 1 : workers > 64 ? 64 : (unsigned)workers;
+	uint64_t q = config_uint(cfg, "auth_worker_max_queue");
+	s->worker_max_queue = q == 0 ? 1 : q > 100000 ? 100000 : (unsigned)q;
+	uint64_t pfx = config_uint(cfg, "login_ipv6_prefix");
+	s->ipv6_prefix = pfx > 128 ? 128 : (unsigned)pfx;
 	s->failure_delay_ms = config_time_ms(cfg, "auth_failure_delay");
 	s->failure_delay_max_ms = config_time_ms(cfg, "auth_failure_delay_max");
 	s->token_lifetime_ms = config_time_ms(cfg, "auth_token_lifetime");

@@ -24,6 +24,8 @@ struct auth_settings {
 	bool disable_plaintext;
 	char *default_domain, *username_format;
 	unsigned worker_count;
+	unsigned worker_max_queue; /* PAM checks waiting for a worker, at most */
+	unsigned ipv6_prefix;      /* throttle key: IPv6 grouped by this prefix */
 	uint64_t failure_delay_ms, failure_delay_max_ms, token_lifetime_ms;
 	char *pam_service, *auth_user, *mail_location;
 	bool has_mail_uid, has_mail_gid;

@@ -45,6 +45,7 @@ struct auth_pool {
 	unsigned count;
 	struct pool_worker *w;
 	struct pool_req *qhead, *qtail;
+	size_t queued, max_queue; /* requests waiting for a worker */
 	uint64_t next_handle;
 };
 
@@ -235,6 +236,7 @@ static void pool_dispatch(struct auth_pool *pool)
 		pool->qhead = r->next;
 		if (pool->qhead == NULL)
 			pool->qtail = NULL;
+		pool->queued--;
 		char id[24];
 		snprintf(id, sizeof(id), "%llu", (unsigned long long)r->handle);
 		struct wire_field f[5] = {{"PAM", 3},
@@ -257,6 +259,7 @@ static void pool_dispatch(struct auth_pool *pool)
 			pool->qhead = r;
 			if (pool->qtail == NULL)
 				pool->qtail = r;
+			pool->queued++;
 			worker_dead(w, "cannot be written to");
 			continue;
 		}
@@ -266,8 +269,9 @@ static void pool_dispatch(struct auth_pool *pool)
 	}
 }
 
-struct auth_pool *auth_pool_new(struct event_base *base, unsigned count, const char *pam_service,
-                                const struct loft_log *lg, char *err, size_t errlen)
+struct auth_pool *auth_pool_new(struct event_base *base, unsigned count, unsigned max_queue,
+                                const char *pam_service, const struct loft_log *lg, char *err,
+                                size_t errlen)
 {
 	struct auth_pool *pool = calloc(1, sizeof(*pool));
 	if (pool == NULL || count == 0) {
@@ -278,6 +282,7 @@ struct auth_pool *auth_pool_new(struct event_base *base, unsigned count, const c
 	pool->base = base;
 	pool->lg = lg;
 	pool->count = count;
+	pool->max_queue = max_queue > 0 ? max_queue : 1;
 	pool->next_handle = 1;
 	pool->service = strdup(pam_service);
 	pool->w = calloc(count, sizeof(*pool->w));
@@ -363,9 +368,15 @@ uint64_t auth_pool_submit(struct auth_pool *pool, const char *user, const char *
 	else
 		pool->qhead = r;
 	pool->qtail = r;
+	pool->queued++;
 	uint64_t h = r->handle;
 	pool_dispatch(pool);
 	return h;
+}
+
+bool auth_pool_full(const struct auth_pool *pool)
+{
+	return pool->queued >= pool->max_queue;
 }
 
 void auth_pool_cancel(struct auth_pool *pool, uint64_t handle)
@@ -380,6 +391,7 @@ void auth_pool_cancel(struct auth_pool *pool, uint64_t handle)
 			*pp = r->next;
 			if (pool->qtail == r)
 				pool->qtail = prev;
+			pool->queued--;
 			req_free(r);
 			return;
 		}

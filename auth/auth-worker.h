@@ -5,6 +5,7 @@
 #ifndef LOFT_AUTH_WORKER_H
 #define LOFT_AUTH_WORKER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -27,9 +28,15 @@ struct auth_pool;
 
 /* Fork count workers (each closes every inherited descriptor but its socket
  * and 0-2). Workers that fail to start are retried later; NULL with err only
- * when none could be started. */
-struct auth_pool *auth_pool_new(struct event_base *base, unsigned count, const char *pam_service,
-                                const struct loft_log *lg, char *err, size_t errlen);
+ * when none could be started. At most max_queue checks wait for a worker:
+ * PAM can be slow (pam_faildelay, a remote LDAP), and an unbounded queue
+ * would let a flood grow memory and make every real login wait behind it. */
+struct auth_pool *auth_pool_new(struct event_base *base, unsigned count, unsigned max_queue,
+                                const char *pam_service, const struct loft_log *lg, char *err,
+                                size_t errlen);
+/* No room for another check: max_queue are waiting (callers answer a
+ * temporary failure instead of submitting). */
+bool auth_pool_full(const struct auth_pool *pool);
 /* Kill (SIGTERM) and reap the workers, drop queued requests without callbacks. */
 void auth_pool_free(struct auth_pool *pool);
 /* Queue a check. Returns a handle (> 0) for auth_pool_cancel, or 0 when out

@@ -435,6 +435,7 @@ const struct login_proto imap_login_proto = {
     .service = "imap",
     .plain_listener = "imap",
     .tls_listener = "imaps",
+    .refuse_prefix = "* BYE [UNAVAILABLE] ",
     .greet = imapl_greet,
     .line = imapl_line,
     .idle = imapl_idle,

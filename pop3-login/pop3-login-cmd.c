@@ -353,6 +353,7 @@ const struct login_proto pop3_login_proto = {
     .service = "pop3",
     .plain_listener = "pop3",
     .tls_listener = "pop3s",
+    .refuse_prefix = "-ERR [SYS/TEMP] ",
     .greet = pop3l_greet,
     .line = pop3l_line,
     .idle = pop3l_idle,

@@ -5,6 +5,7 @@
 
 #include <arpa/inet.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "log.h"
@@ -136,6 +137,17 @@ static int check_one_of(const char *value, const char *const *set, const char *w
 	return -1;
 }
 
+/* login_ipv6_prefix: a network size that makes sense for one client site. */
+static int check_ipv6_prefix(const char *value, char *err, size_t errlen)
+{
+	char *end;
+	unsigned long v = strtoul(value, &end, 10);
+	if (value[0] >= '0' && value[0] <= '9' && *end == '\0' && v >= 16 && v <= 128)
+		return 0;
+	snprintf(err, errlen, "invalid login_ipv6_prefix '%s' (expected 16 to 128)", value);
+	return -1;
+}
+
 static int check_ssl(const char *value, char *err, size_t errlen)
 {
 	static const char *const set[] = {"yes", "no", "required", NULL};
@@ -234,6 +246,8 @@ const struct cfg_key cfg_schema[] = {
 	 "intermediate certificates sent after ssl_cert; empty = only what ssl_cert holds", NULL},
 	{"ssl_min_protocol", CFG_STRING, "TLSv1.2",
 	 "oldest TLS version accepted: TLSv1.2 or TLSv1.3", check_ssl_min_protocol},
+	{"ssl_handshake_timeout", CFG_TIME, "5s",
+	 "close a TLS handshake not finished in this time (login daemons, smtpd)", NULL},
 	{"ssl_cipher_list", CFG_STRING, "",
 	 "OpenSSL cipher list for TLS 1.2; empty = ECDHE/DHE with AEAD ciphers only", NULL},
 	/* authentication */
@@ -253,6 +267,8 @@ const struct cfg_key cfg_schema[] = {
 	 "how user names are normalised (%Lu = lower-case)", NULL},
 	{"auth_worker_count", CFG_UINT, "4",
 	 "parallel PAM/passdb workers in loft-auth", NULL},
+	{"auth_worker_max_queue", CFG_UINT, "256",
+	 "PAM checks waiting for a worker; more get a temporary failure", NULL},
 	{"auth_failure_delay", CFG_TIME, "2s",
 	 "delay before answering a failed login", NULL},
 	{"auth_failure_delay_max", CFG_TIME, "15s",
@@ -279,8 +295,13 @@ const struct cfg_key cfg_schema[] = {
 	{"mail_fsync", CFG_BOOL, "yes",
 	 "fsync mail files and folders after writing", NULL},
 	/* IMAP / POP3 */
-	{"login_max_connections_per_ip", CFG_UINT, "10",
-	 "simultaneous pre-login connections per client address", NULL},
+	{"login_max_connections_per_ip", CFG_UINT, "50",
+	 "simultaneous pre-login connections per client address; mynetworks exempt", NULL},
+	{"login_max_clients", CFG_UINT, "1000",
+	 "simultaneous pre-login connections per login daemon; 0 = no limit", NULL},
+	{"login_ipv6_prefix", CFG_UINT, "64",
+	 "IPv6 clients count per network of this prefix (limits and failure delay)",
+	 check_ipv6_prefix},
 	{"login_idle_timeout", CFG_TIME, "3m",
 	 "disconnect idle clients before login", NULL},
 	{"login_max_line_length", CFG_SIZE, "64k",
@@ -311,8 +332,10 @@ const struct cfg_key cfg_schema[] = {
 	 "local user receiving postmaster mail and double bounces", NULL},
 	{"smtpd_timeout", CFG_TIME, "5m",
 	 "SMTP server idle timeout", NULL},
-	{"smtpd_max_connections_per_ip", CFG_UINT, "20",
-	 "simultaneous SMTP connections per client address", NULL},
+	{"smtpd_max_connections_per_ip", CFG_UINT, "50",
+	 "simultaneous SMTP connections per client address; mynetworks exempt", NULL},
+	{"smtpd_max_clients", CFG_UINT, "100",
+	 "simultaneous SMTP connections (smtpd children) in all; 0 = no limit", NULL},
 	{"smtpd_max_recipients", CFG_UINT, "1000",
 	 "recipients per message", NULL},
 	{"queue_lifetime", CFG_TIME, "5d",

@@ -100,3 +100,15 @@ int netmask_addr_parse(const char *s, int *family_r, uint8_t addr_r[16])
 	}
 	return -1;
 }
+
+bool netmask_list_match(const struct netmask *v, size_t n, const char *ip)
+{
+	int family;
+	uint8_t addr[16];
+	if (netmask_addr_parse(ip, &family, addr) < 0)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (netmask_match(&v[i], family, addr))
+			return true;
+	return false;
+}

@@ -23,5 +23,8 @@ int netmask_parse(const char *p, size_t len, struct netmask *m);
 bool netmask_match(const struct netmask *m, int family, const uint8_t *addr);
 /* Parse a textual client address (no brackets) into family + 16-byte buf. */
 int netmask_addr_parse(const char *s, int *family_r, uint8_t addr_r[16]);
+/* Is the textual client address ip inside any of v[0..n)? false when ip is
+ * not an address. */
+bool netmask_list_match(const struct netmask *v, size_t n, const char *ip);
 
 #endif

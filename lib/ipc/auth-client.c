@@ -98,10 +98,15 @@ static int ac_parse_reply(const struct wire_field *f, int n, uint32_t *id_r,
 		rep->reason = "";
 		for (int i = 2; i < n; i++) {
 			const char *v = ac_field_value(&f[i], "reason");
+			const char *d = ac_field_value(&f[i], "delay");
+			uint32_t ms;
 			if (v != NULL)
 				rep->reason = v;
 			else if (wire_field_eq(&f[i], "temp"))
 				rep->result = AUTH_CLIENT_TEMPFAIL;
+			else if (d != NULL &&
+			         wire_parse_u32(d, strlen(d), AUTH_CLIENT_DELAY_MAX, &ms) == 0)
+				rep->delay_ms = ms;
 		}
 		return 0;
 	}
@@ -618,7 +623,7 @@ uint32_t auth_client_auth(struct auth_client *ac, const char *mech, const char *
 	buf_init(&b64, WIRE_MAX_LINE);
 	char idstr[16];
 	snprintf(idstr, sizeof(idstr), "%u", (unsigned)id);
-	struct wire_field f[8];
+	struct wire_field f[9];
 	size_t n = 0;
 	f[n++] = (struct wire_field){"AUTH", 4};
 	f[n++] = (struct wire_field){idstr, strlen(idstr)};
@@ -649,6 +654,9 @@ uint32_t auth_client_auth(struct auth_client *ac, const char *mech, const char *
 		f[n++] = (struct wire_field){NULL, len[i]};
 	if (secured)
 		f[n++] = (struct wire_field){"secured", 7};
+	/* Failures come back at once with delay=: the caller waits them out,
+	 * so no request sits in auth's table for the throttle delay. */
+	f[n++] = (struct wire_field){"client-delay", 12};
 	if (r == 0) {
 		f[3].p = b64.data;
 		for (size_t i = 0; i < k; i++)

@@ -38,7 +38,13 @@ struct auth_client_reply {
 	gid_t gid;
 	const char *home;
 	const char *mail;
+	uint32_t delay_ms; /* FAIL after AUTH: hold the client this long before
+	                    * telling it (auth's failure throttle) */
 };
+
+/* Longest delay= taken from auth; a larger one is ignored (a broken value
+ * must not park a client for hours). */
+#define AUTH_CLIENT_DELAY_MAX (10u * 60 * 1000)
 
 /* ---- blocking (auth-master) ---- */
 /* Connect to socket_path, handshake; -1 on error with *err_r static text. */
@@ -62,7 +68,9 @@ size_t auth_client_mechs(const struct auth_client *ac, const char *const **names
                          const bool **plaintext_r);
 /* Start AUTH. resp may be NULL (no initial response) or point to decoded
  * bytes (resp_len may be 0: an empty initial response). Returns a request id
- * (> 0) or 0 on error; cb is called exactly once per step. */
+ * (> 0) or 0 on error; cb is called exactly once per step. The request says
+ * client-delay: a failed login is answered at once with rep->delay_ms, and
+ * the caller must hold its client that long before answering it. */
 uint32_t auth_client_auth(struct auth_client *ac, const char *mech, const char *service,
                           const char *rip, const char *lip, bool secured, const unsigned char *resp,
                           size_t resp_len, bool has_resp, auth_client_cb *cb, void *ctx);

@@ -14,6 +14,7 @@
 
 #include <event2/buffer.h>
 
+#include "evloop.h"
 #include "handoff.h"
 #include "login-private.h"
 
@@ -38,11 +39,39 @@ size_t login_client_mechs(const struct login_client *c, const char **names, size
 	return n;
 }
 
+/* The failure delay is over: give the protocol the failure auth sent. */
+static void on_delay_over(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct login_client *c = arg;
+	event_free(c->delay_timer);
+	c->delay_timer = NULL;
+	struct auth_client_reply rep = {.result = AUTH_CLIENT_FAIL, .reason = c->delay_reason};
+	c->auth_cb(c, &rep);
+	login_client_kick(c);
+}
+
+/* Auth answered a failed login at once (its request slot is free again) and
+ * said how long to make the client wait: hold it here, input paused, so a
+ * flood of wrong passwords costs the attacker time but costs auth nothing. */
+static bool hold_failure(struct login_client *c, const struct auth_client_reply *rep)
+{
+	if (rep->result != AUTH_CLIENT_FAIL || rep->delay_ms == 0)
+		return false;
+	snprintf(c->delay_reason, sizeof(c->delay_reason), "%s",
+	         rep->reason != NULL ? rep->reason : "");
+	c->delay_timer = evloop_add_timer(c->ctx->base, rep->delay_ms, on_delay_over, c);
+	return c->delay_timer != NULL; /* no timer: answer now rather than never */
+}
+
 static void on_auth_reply(const struct auth_client_reply *rep, void *arg)
 {
 	struct login_client *c = arg;
 	if (rep->result != AUTH_CLIENT_CONTINUE)
 		c->auth_id = 0;
+	if (hold_failure(c, rep))
+		return;
 	/* lib/ipc/auth-client.c's reason when it cannot (re)connect: from inside
 	 * the chroot the auth socket is out of reach for good. */
 	if (rep->result == AUTH_CLIENT_TEMPFAIL && c->ctx->chrooted && rep->reason != NULL &&
@@ -198,7 +227,13 @@ void login_client_handoff_done(struct login_client *c, bool ok, const char *reas
 		;
 	if (*pp == c)
 		*pp = c->next;
-	login_ip_release(ctx, c->rip);
+	ctx->nclients--;
+	if (c->ip_counted)
+		login_ip_release(ctx, c->rip);
+	if (c->hs_timer != NULL)
+		event_free(c->hs_timer);
+	if (c->delay_timer != NULL)
+		event_free(c->delay_timer);
 	if (ctx->proto->free_state != NULL)
 		ctx->proto->free_state(c);
 	buf_free(&c->fail_line);

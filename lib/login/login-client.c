@@ -17,6 +17,7 @@
 #include <openssl/rand.h>
 
 #include "base64.h"
+#include "evloop.h"
 #include "login-private.h"
 #include "tls.h"
 
@@ -96,11 +97,60 @@ static struct bufferevent *client_tls_bev(struct login_ctx *ctx, int fd)
 	return bev;
 }
 
+/* A limit refused the client: a plaintext one is told why (best effort, the
+ * socket is new and its buffer empty); TLS clients only see the close, as
+ * nothing can be said before a handshake we will not spend on them. */
+static void client_refuse(struct login_ctx *ctx, int fd, bool tls, const char *why)
+{
+	if (!tls && ctx->proto->refuse_prefix != NULL) {
+		char line[256];
+		int n = snprintf(line, sizeof(line), "%s%s\r\n", ctx->proto->refuse_prefix, why);
+		if (n > 0 && (size_t)n < sizeof(line))
+			(void)send(fd, line, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL);
+	}
+	close(fd);
+}
+
+static void on_handshake_timeout(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct login_client *c = arg;
+	log_info(&c->ctx->log, "sess=%s: TLS handshake timed out: rip=%s", c->session, c->rip);
+	c->close_reason = "TLS handshake timed out";
+	login_client_free(c);
+}
+
+/* A half-open handshake holds a per-address and a global slot: it gets
+ * ssl_handshake_timeout, not the (much longer) idle timeout. */
+static void client_arm_handshake(struct login_client *c)
+{
+	if (c->hs_timer != NULL)
+		event_free(c->hs_timer);
+	c->hs_timer = evloop_add_timer(c->ctx->base, c->ctx->handshake_ms, on_handshake_timeout, c);
+}
+
+static void client_disarm_handshake(struct login_client *c)
+{
+	if (c->hs_timer != NULL)
+		event_free(c->hs_timer);
+	c->hs_timer = NULL;
+}
+
 void login_client_new(struct login_ctx *ctx, int fd, bool tls)
 {
+	if (ctx->draining) {
+		close(fd);
+		return;
+	}
+	if (ctx->max_clients > 0 && ctx->nclients >= ctx->max_clients) {
+		log_warning(&ctx->log, "Disconnected: login_max_clients (%zu) reached",
+		            ctx->max_clients);
+		client_refuse(ctx, fd, tls, "Server busy, too many connections; try again later.");
+		return;
+	}
 	struct login_client *c = calloc(1, sizeof(*c));
-	if (c == NULL || ctx->draining) {
-		free(c);
+	if (c == NULL) {
 		close(fd);
 		return;
 	}
@@ -110,10 +160,11 @@ void login_client_new(struct login_ctx *ctx, int fd, bool tls)
 	buf_init(&c->fail_line, 1024);
 	client_addrs(c, fd);
 	client_session_id(c);
-	if (!login_ip_take(ctx, c->rip)) {
+	c->ip_counted = !login_ip_exempt(ctx, c->rip);
+	if (c->ip_counted && !login_ip_take(ctx, c->rip)) {
 		log_notice(&ctx->log, "Disconnected: too many connections from rip=%s (limit %zu)",
 		           c->rip, ctx->max_per_ip);
-		close(fd);
+		client_refuse(ctx, fd, tls, "Too many connections from your address.");
 		buf_free(&c->fail_line);
 		free(c);
 		return;
@@ -128,7 +179,8 @@ void login_client_new(struct login_ctx *ctx, int fd, bool tls)
 	}
 	if (c->bev == NULL) {
 		log_error(&ctx->log, "cannot set up client from rip=%s", c->rip);
-		login_ip_release(ctx, c->rip);
+		if (c->ip_counted)
+			login_ip_release(ctx, c->rip);
 		close(fd);
 		buf_free(&c->fail_line);
 		free(c);
@@ -136,6 +188,9 @@ void login_client_new(struct login_ctx *ctx, int fd, bool tls)
 	}
 	c->next = ctx->clients;
 	ctx->clients = c;
+	ctx->nclients++;
+	if (tls)
+		client_arm_handshake(c);
 	client_setup_bev(c);
 	if (!tls) {
 		c->greeted = true;
@@ -169,9 +224,15 @@ static void client_unlink(struct login_client *c)
 			break;
 		}
 	}
-	login_ip_release(ctx, c->rip);
+	ctx->nclients--;
+	if (c->ip_counted)
+		login_ip_release(ctx, c->rip);
 	if (c->auth_id != 0 && ctx->auth != NULL)
 		auth_client_cancel(ctx->auth, c->auth_id);
+	client_disarm_handshake(c);
+	if (c->delay_timer != NULL)
+		event_free(c->delay_timer);
+	c->delay_timer = NULL;
 	if (c->pair_fd >= 0)
 		close(c->pair_fd);
 	if (c->pair_peer >= 0)
@@ -293,6 +354,7 @@ static void client_switch_tls(struct login_client *c)
 		return;
 	}
 	c->state = LC_HANDSHAKE;
+	client_arm_handshake(c);
 	client_setup_bev(c);
 }
 
@@ -377,6 +439,7 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 {
 	struct login_client *c = arg;
 	if (what & BEV_EVENT_CONNECTED) {
+		client_disarm_handshake(c);
 		c->tls = true;
 		c->state = LC_ACTIVE;
 		if (!c->greeted) {

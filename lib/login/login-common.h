@@ -22,6 +22,9 @@ struct login_proto {
 	const char *service;        /* auth service= and handoff proto=: "pop3" */
 	const char *plain_listener; /* LOFT_LISTEN_FDS name: "pop3" */
 	const char *tls_listener;   /* implicit TLS: "pop3s" */
+	/* Written to a plaintext client refused for a limit, before the reason
+	 * and CRLF: "* BYE [UNAVAILABLE] ", "-ERR [SYS/TEMP] ". */
+	const char *refuse_prefix;
 	/* A new client is ready (after the implicit TLS handshake): greet it. */
 	void (*greet)(struct login_client *c);
 	/* One complete input line, without its CRLF (NUL-free is not promised). */

@@ -1,6 +1,7 @@
 /* login-listen.c: accepting clients on the listeners a login daemon inherits
  * from the master, with the per-address connection limit
- * (login_max_connections_per_ip) counted over clients still before login. */
+ * (login_max_connections_per_ip, IPv6 counted by its login_ipv6_prefix
+ * network, mynetworks exempt) counted over clients still before login. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
@@ -26,8 +27,15 @@ bool login_addr_is_loopback(const char *ip)
 	return IN6_IS_ADDR_V4MAPPED(&a6) && a6.s6_addr[12] == 127;
 }
 
-bool login_ip_take(struct login_ctx *ctx, const char *ip)
+bool login_ip_exempt(const struct login_ctx *ctx, const char *ip)
 {
+	return netmask_list_match(ctx->exempt, ctx->nexempt, ip);
+}
+
+bool login_ip_take(struct login_ctx *ctx, const char *rip)
+{
+	char ip[ADDR_KEY_MAX];
+	(void)addr_key(rip, strlen(rip), ctx->ipv6_prefix, ip);
 	struct login_ipcount *free_slot = NULL;
 	for (size_t i = 0; i < ctx->nips; i++) {
 		struct login_ipcount *e = &ctx->ips[i];
@@ -56,8 +64,10 @@ bool login_ip_take(struct login_ctx *ctx, const char *ip)
 	return true;
 }
 
-void login_ip_release(struct login_ctx *ctx, const char *ip)
+void login_ip_release(struct login_ctx *ctx, const char *rip)
 {
+	char ip[ADDR_KEY_MAX];
+	(void)addr_key(rip, strlen(rip), ctx->ipv6_prefix, ip);
 	for (size_t i = 0; i < ctx->nips; i++) {
 		if (ctx->ips[i].n > 0 && strcmp(ctx->ips[i].ip, ip) == 0) {
 			ctx->ips[i].n--;

@@ -147,6 +147,27 @@ static int login_drop(struct login_ctx *ctx, char *err, size_t errlen)
 	return 0;
 }
 
+/* mynetworks: trusted networks (an office NAT, a webmail host) that are not
+ * held to the per-address limit, as Postfix exempts $mynetworks. */
+static int login_load_exempt(struct login_ctx *ctx, char *err, size_t errlen)
+{
+	size_t n;
+	const char *const *v = config_list(ctx->cfg, "mynetworks", &n);
+	ctx->exempt = calloc(n + 1, sizeof(*ctx->exempt));
+	if (ctx->exempt == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (netmask_parse(v[i], strlen(v[i]), &ctx->exempt[i]) < 0) {
+			snprintf(err, errlen, "mynetworks: bad entry '%.200s'", v[i]);
+			return -1;
+		}
+		ctx->nexempt++;
+	}
+	return 0;
+}
+
 static int login_setup(struct login_ctx *ctx, const char *conf, char *err, size_t errlen)
 {
 	struct cfg_errors errs = {NULL, 0};
@@ -164,6 +185,14 @@ static int login_setup(struct login_ctx *ctx, const char *conf, char *err, size_
 	ctx->disable_plaintext = config_bool(ctx->cfg, "disable_plaintext_auth");
 	ctx->loopback_secure = config_bool(ctx->cfg, "auth_loopback_secure");
 	ctx->max_per_ip = (size_t)config_uint(ctx->cfg, "login_max_connections_per_ip");
+	uint64_t pfx = config_uint(ctx->cfg, "login_ipv6_prefix");
+	ctx->ipv6_prefix = pfx > 128 ? 128 : (unsigned)pfx;
+	ctx->max_clients = (size_t)config_uint(ctx->cfg, "login_max_clients");
+	ctx->handshake_ms = config_time_ms(ctx->cfg, "ssl_handshake_timeout");
+	if (ctx->handshake_ms == 0)
+		ctx->handshake_ms = 5000;
+	if (login_load_exempt(ctx, err, errlen) < 0)
+		return -1;
 	ctx->idle_ms = config_time_ms(ctx->cfg, "login_idle_timeout");
 	ctx->max_line = (size_t)config_size(ctx->cfg, "login_max_line_length");
 	/* The 64k default is for IMAP, where an RFC 2971 ID command may reach
@@ -204,6 +233,7 @@ static void login_teardown(struct login_ctx *ctx)
 	if (ctx->ssl_ctx != NULL)
 		SSL_CTX_free(ctx->ssl_ctx);
 	free(ctx->ips);
+	free(ctx->exempt);
 	for (size_t i = 0; i < ctx->nmechs; i++)
 		free(ctx->mechs[i]);
 	config_free(ctx->cfg);

@@ -9,10 +9,12 @@
 #include <openssl/ssl.h>
 #include <time.h>
 
+#include "addr-key.h"
 #include "buf.h"
 #include "config.h"
 #include "log.h"
 #include "login-common.h"
+#include "netmask.h"
 #include "service.h"
 #include "wire.h"
 
@@ -28,7 +30,7 @@ struct login_listener {
 };
 
 struct login_ipcount {
-	char ip[64];
+	char ip[ADDR_KEY_MAX]; /* addr_key(): IPv6 by login_ipv6_prefix */
 	unsigned n;
 };
 
@@ -51,6 +53,10 @@ struct login_client {
 	bool in_input; /* inside the line loop: resume needs no extra kick */
 	char rip[64], lip[64];
 	unsigned rport, lport;
+	bool ip_counted;           /* holds a per-address slot (not in mynetworks) */
+	struct event *hs_timer;    /* ssl_handshake_timeout while a handshake runs */
+	struct event *delay_timer; /* a failed login held for auth's failure delay */
+	char delay_reason[96];     /* the held failure's reason */
 	char session[24];
 	time_t created;
 	unsigned bad_commands;
@@ -87,6 +93,11 @@ struct login_ctx {
 	bool disable_plaintext;
 	bool loopback_secure;
 	size_t max_per_ip;
+	unsigned ipv6_prefix;
+	struct netmask *exempt; /* mynetworks: no per-address limit */
+	size_t nexempt;
+	size_t max_clients, nclients; /* login_max_clients: all pre-login clients */
+	uint64_t handshake_ms;
 	uint64_t idle_ms;
 	size_t max_line;
 	char *mechs[LOGIN_MAX_MECHS]; /* copies: auth's list is replaced on reconnect */
@@ -113,9 +124,12 @@ struct login_ctx {
 /* login-listen.c */
 int login_listen_start(struct login_ctx *ctx, char *err, size_t errlen);
 void login_listen_stop(struct login_ctx *ctx);
-/* Per-IP accounting: take a slot (false when the limit is reached) / give it back. */
+/* Per-address accounting, by addr_key() of ip: take a slot (false when the
+ * limit is reached) / give it back. */
 bool login_ip_take(struct login_ctx *ctx, const char *ip);
 void login_ip_release(struct login_ctx *ctx, const char *ip);
+/* Is ip exempt from the per-address limit (inside mynetworks)? */
+bool login_ip_exempt(const struct login_ctx *ctx, const char *ip);
 /* Pure: is this textual address a loopback one (127/8, ::1, ::ffff:127/104)? */
 bool login_addr_is_loopback(const char *ip);
 

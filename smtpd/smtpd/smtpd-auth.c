@@ -3,13 +3,18 @@
  * AUTH/CONT/CANCEL with service=smtp, and LOOKUP for the recipient check.
  * One request at a time; the connection opens on first use and is dropped
  * on any transport or protocol error (the request then counts as a
- * temporary failure, the next one reconnects). */
+ * temporary failure, the next one reconnects). AUTH says client-delay: a
+ * failure comes back at once with delay=, and this child (it serves one
+ * client) waits that long before answering, so auth keeps no slot for it. */
 #include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "base64.h"
@@ -126,6 +131,21 @@ static void copy_field(char *dst, size_t dstlen, const struct wire_field *f, siz
 	dst[len] = '\0';
 }
 
+/* The throttle's failure delay, capped below the auth timeout. */
+static void wait_delay(unsigned ms)
+{
+	long long left = ms < SMTPD_AUTH_TIMEOUT_MS ? ms : SMTPD_AUTH_TIMEOUT_MS;
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (left > 0) {
+		(void)poll(NULL, 0, (int)left);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		long long spent =
+		    (long long)(t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+		left = (ms < SMTPD_AUTH_TIMEOUT_MS ? ms : SMTPD_AUTH_TIMEOUT_MS) - spent;
+	}
+}
+
 static void parse_reply(struct smtpd_auth *a, struct smtpd_auth_reply *rep)
 {
 	struct wire_field f[WIRE_MAX_FIELDS];
@@ -148,9 +168,14 @@ static void parse_reply(struct smtpd_auth *a, struct smtpd_auth_reply *rep)
 		return;
 	}
 	rep->result = SMTPD_AUTH_FAIL;
-	for (int i = 2; i < n; i++)
+	for (int i = 2; i < n; i++) {
 		if (wire_field_eq(&f[i], "temp"))
 			rep->result = SMTPD_AUTH_TEMP;
+		else if (f[i].len > 6 && f[i].len < 16 && memcmp(f[i].p, "delay=", 6) == 0)
+			rep->delay_ms = (unsigned)strtoul(f[i].p + 6, NULL, 10);
+	}
+	if (rep->result == SMTPD_AUTH_FAIL && rep->delay_ms > 0)
+		wait_delay(rep->delay_ms);
 }
 
 int smtpd_auth_lookup(struct smtpd_auth *a, const char *name)
@@ -186,10 +211,12 @@ void smtpd_auth_start(struct smtpd_auth *a, const char *mech, const char *initia
 	/* RFC 4954: "=" is an empty initial response */
 	if (initial != NULL)
 		snprintf(resp, sizeof(resp), "resp=%s", strcmp(initial, "=") == 0 ? "" : initial);
-	const char *req[] = {
-	    "AUTH", ids, mech, "service=smtp", ripf, lipf, secured ? "secured" : NULL, NULL, NULL};
+	const char *req[] = {"AUTH", ids,  mech, "service=smtp", ripf, lipf, "client-delay",
+	                     NULL,   NULL, NULL};
 	/* the optional fields go after the fixed ones, NULL-terminated */
-	size_t k = secured ? 7 : 6;
+	size_t k = 7;
+	if (secured)
+		req[k++] = "secured";
 	req[k] = initial != NULL ? resp : NULL;
 	if (send_strs(a, req) < 0)
 		return;

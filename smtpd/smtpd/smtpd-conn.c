@@ -120,7 +120,8 @@ static int run_pending(struct smtpd_conn *c)
 	switch (p) {
 	case SMTPD_P_STARTTLS:
 		/* the 220 is flushed; nothing read after STARTTLS is kept here */
-		if (smtpd_tls_accept(&c->io, c->ctx->ssl_ctx, err, sizeof(err)) < 0) {
+		if (smtpd_tls_accept(&c->io, c->ctx->ssl_ctx, c->ctx->set.handshake_ms, err,
+		                     sizeof(err)) < 0) {
 			log_info(&c->ctx->log, "unknown[%s]: STARTTLS failed: %s", c->ip, err);
 			return -1;
 		}
@@ -235,7 +236,7 @@ void smtpd_conn_run(struct smtpd_ctx *ctx, int fd, enum smtp_mode mode)
 	log_info(&ctx->log, "connect from unknown[%s] on %s", c->ip, mode_name(mode));
 	char err[256];
 	if (mode == SMTP_MODE_SUBMISSIONS &&
-	    smtpd_tls_accept(&c->io, ctx->ssl_ctx, err, sizeof(err)) < 0) {
+	    smtpd_tls_accept(&c->io, ctx->ssl_ctx, ctx->set.handshake_ms, err, sizeof(err)) < 0) {
 		log_info(&ctx->log, "unknown[%s]: TLS handshake failed: %s", c->ip, err);
 	} else {
 		conn_opts(c);

@@ -18,6 +18,7 @@
 
 #include <arpa/inet.h>
 
+#include "addr-key.h"
 #include "smtpd-private.h"
 #include "tcp.h"
 
@@ -127,15 +128,23 @@ __attribute__((noreturn)) static void child(struct smtpd_ctx *ctx, int fd, enum 
 	smtpd_exit(ctx, 0);
 }
 
-static void refuse(struct smtpd_ctx *ctx, int fd, const char *ip, enum smtp_mode mode)
+static void refuse(struct smtpd_ctx *ctx, int fd, const char *ip, enum smtp_mode mode, bool global)
 {
-	log_warning(&ctx->log, "too many connections from %s", ip);
+	if (global)
+		log_warning(&ctx->log, "smtpd_max_clients (%u) reached; refused %s",
+		            ctx->set.max_clients, ip);
+	else
+		log_warning(&ctx->log, "too many connections from %s", ip);
 	/* an implicit-TLS client could not read a clear-text reply */
 	if (mode != SMTP_MODE_SUBMISSIONS) {
 		char line[400];
-		int n = snprintf(line, sizeof(line),
-		                 "421 4.7.0 %s Error: too many connections from %s\r\n",
-		                 ctx->set.hostname, ip);
+		int n = global ? snprintf(line, sizeof(line),
+		                          "421 4.3.2 %s Service busy, too many connections; try "
+		                          "again later\r\n",
+		                          ctx->set.hostname)
+		               : snprintf(line, sizeof(line),
+		                          "421 4.7.0 %s Error: too many connections from %s\r\n",
+		                          ctx->set.hostname, ip);
 		/* best effort, never blocking the parent */
 		if (send(fd, line, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
 			log_debug(&ctx->log, "421 to %s not sent: %s", ip, strerror(errno));
@@ -172,11 +181,18 @@ static void accept_one(struct smtpd_ctx *ctx, const struct smtpd_listener *l)
 	}
 	/* Multi-line replies (EHLO) must not wait for the client's delayed ACK. */
 	(void)tcp_nodelay(fd);
-	char ip[64];
+	char ip[64], key[ADDR_KEY_MAX] = "";
 	peer_ip(fd, ip, sizeof(ip));
-	if (ctx->set.max_per_ip > 0 &&
-	    smtpd_clients_count(&ctx->clients, ip) >= ctx->set.max_per_ip) {
-		refuse(ctx, fd, ip, l->mode);
+	if (ctx->set.max_clients > 0 && ctx->clients.n >= ctx->set.max_clients) {
+		refuse(ctx, fd, ip, l->mode, true);
+		return;
+	}
+	/* $mynetworks is exempt, as Postfix's smtpd_client_connection_limit_exceptions */
+	if (!smtpd_addr_in_networks(&ctx->set, ip))
+		(void)addr_key(ip, strlen(ip), ctx->set.ipv6_prefix, key);
+	if (key[0] != '\0' && ctx->set.max_per_ip > 0 &&
+	    smtpd_clients_count(&ctx->clients, key) >= ctx->set.max_per_ip) {
+		refuse(ctx, fd, ip, l->mode, false);
 		return;
 	}
 	pid_t pid = fork();
@@ -187,7 +203,7 @@ static void accept_one(struct smtpd_ctx *ctx, const struct smtpd_listener *l)
 		log_error(&ctx->log, "fork: %s", strerror(errno));
 		return;
 	}
-	if (smtpd_clients_add(&ctx->clients, pid, ip) < 0)
+	if (smtpd_clients_add(&ctx->clients, pid, key) < 0)
 		log_error(&ctx->log, "out of memory counting connections");
 }
 

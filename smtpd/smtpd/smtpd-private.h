@@ -32,8 +32,11 @@ struct smtpd_settings {
 	size_t n_mynetworks;
 	uint64_t size_limit;
 	unsigned max_recipients, max_hops;
-	int timeout_ms; /* smtpd_timeout, per read or write */
-	unsigned max_per_ip;
+	int timeout_ms;       /* smtpd_timeout, per read or write */
+	unsigned max_per_ip;  /* per addr_key(); mynetworks exempt */
+	unsigned max_clients; /* children in all */
+	unsigned ipv6_prefix;
+	int handshake_ms; /* ssl_handshake_timeout */
 	const char *postmaster_user;
 	bool loopback_secure; /* auth_loopback_secure */
 	/* Paths as seen after the chroot ("/queue") or without it. */
@@ -45,7 +48,8 @@ struct smtpd_listener {
 	enum smtp_mode mode;
 };
 
-/* One connection child, for the per-address limit. */
+/* One connection child, for the per-address limit: ip is its addr_key(),
+ * "" for a client in mynetworks (counted only towards smtpd_max_clients). */
 struct smtpd_child {
 	pid_t pid;
 	char ip[64];
@@ -105,8 +109,10 @@ ssize_t smtpd_io_read(struct smtpd_io *io, char *p, size_t len);
 /* 0, or SMTPD_IO_ERROR / _TIMEOUT. */
 int smtpd_io_write(struct smtpd_io *io, const char *p, size_t len);
 int smtpd_tls_load(struct smtpd_ctx *ctx, char *err, size_t errlen);
-/* Server handshake on io->fd; fills proto/cipher/bits. 0 or -1 with err. */
-int smtpd_tls_accept(struct smtpd_io *io, SSL_CTX *sctx, char *err, size_t errlen);
+/* Server handshake on io->fd, done within handshake_ms in all (not per
+ * read); fills proto/cipher/bits. 0 or -1 with err. */
+int smtpd_tls_accept(struct smtpd_io *io, SSL_CTX *sctx, int handshake_ms, char *err,
+                     size_t errlen);
 void smtpd_io_close(struct smtpd_io *io);
 
 /* ---- smtpd-auth.c: blocking client of loft-auth on auth-smtp ---- */
@@ -124,6 +130,7 @@ enum smtpd_auth_result {
 };
 struct smtpd_auth_reply {
 	enum smtpd_auth_result result;
+	unsigned delay_ms; /* FAIL: auth's failure delay, already waited out */
 	char chal[4096];
 	char user[256];
 };

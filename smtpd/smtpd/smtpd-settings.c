@@ -94,6 +94,11 @@ int smtpd_settings_load(struct smtpd_ctx *ctx, char *err, size_t errlen)
 	uint64_t t = config_time_ms(cfg, "smtpd_timeout");
 	set->timeout_ms = t == 0 ? 300000 : t > 3600000 ? 3600000 : (int)t;
 	set->max_per_ip = (unsigned)config_uint(cfg, "smtpd_max_connections_per_ip");
+	set->max_clients = (unsigned)config_uint(cfg, "smtpd_max_clients");
+	uint64_t pfx = config_uint(cfg, "login_ipv6_prefix");
+	set->ipv6_prefix = pfx > 128 ? 128 : (unsigned)pfx;
+	uint64_t hs = config_time_ms(cfg, "ssl_handshake_timeout");
+	set->handshake_ms = hs == 0 ? 5000 : hs > 3600000 ? 3600000 : (int)hs;
 	set->postmaster_user = config_str(cfg, "postmaster_user");
 	set->loopback_secure = config_bool(cfg, "auth_loopback_secure");
 	/* As root the daemon chroots to base_dir, where both sockets live. */

@@ -1,9 +1,14 @@
 /* smtpd-tls.c: TLS for loft-smtpd: the server context (lib/core/tls.h), loaded
  * before the privilege drop because the key is not readable afterwards, and
- * the blocking server handshake of a connection child (implicit TLS on 465,
- * STARTTLS on 25/587), recording protocol and cipher for Received. */
+ * the server handshake of a connection child (implicit TLS on 465, STARTTLS
+ * on 25/587) under one deadline (ssl_handshake_timeout), recording protocol
+ * and cipher for Received. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include <openssl/err.h>
 
@@ -24,7 +29,55 @@ int smtpd_tls_load(struct smtpd_ctx *ctx, char *err, size_t errlen)
 	return ctx->ssl_ctx != NULL ? 0 : -1;
 }
 
-int smtpd_tls_accept(struct smtpd_io *io, SSL_CTX *sctx, char *err, size_t errlen)
+static long long mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* SSL_accept on a non-blocking socket, polled against one deadline: a
+ * client trickling a byte at a time would reset any per-read timeout and
+ * hold its connection slot for ever. 1 done, 0 timed out, -1 failed (*e_r:
+ * the SSL error). The socket is blocking again afterwards. */
+static int accept_by_deadline(SSL *ssl, int fd, int timeout_ms, int *e_r)
+{
+	int fl = fcntl(fd, F_GETFL);
+	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) {
+		*e_r = SSL_ERROR_SYSCALL;
+		return -1;
+	}
+	long long deadline = mono_ms() + timeout_ms;
+	int rc;
+	for (;;) {
+		ERR_clear_error();
+		int r = SSL_accept(ssl);
+		if (r == 1) {
+			rc = 1;
+			break;
+		}
+		int e = SSL_get_error(ssl, r);
+		if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE) {
+			*e_r = e;
+			rc = -1;
+			break;
+		}
+		long long left = deadline - mono_ms();
+		struct pollfd p = {.fd = fd, .events = e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT};
+		int n = left > 0 ? poll(&p, 1, (int)left) : 0;
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			rc = n == 0 ? 0 : -1;
+			*e_r = SSL_ERROR_SYSCALL;
+			break;
+		}
+	}
+	(void)fcntl(fd, F_SETFL, fl);
+	return rc;
+}
+
+int smtpd_tls_accept(struct smtpd_io *io, SSL_CTX *sctx, int handshake_ms, char *err, size_t errlen)
 {
 	ERR_clear_error();
 	io->ssl = SSL_new(sctx);
@@ -32,13 +85,15 @@ int smtpd_tls_accept(struct smtpd_io *io, SSL_CTX *sctx, char *err, size_t errle
 		tls_errors(err, errlen);
 		return -1;
 	}
-	int r = SSL_accept(io->ssl);
+	int e = SSL_ERROR_NONE;
+	int r = accept_by_deadline(io->ssl, io->fd, handshake_ms, &e);
 	if (r != 1) {
-		int e = SSL_get_error(io->ssl, r);
-		if (e == SSL_ERROR_SSL)
+		if (r == 0)
+			snprintf(err, errlen, "handshake timed out after %d ms", handshake_ms);
+		else if (e == SSL_ERROR_SSL)
 			tls_errors(err, errlen);
 		else
-			snprintf(err, errlen, "handshake aborted or timed out");
+			snprintf(err, errlen, "handshake aborted");
 		SSL_free(io->ssl); /* no close_notify on a failed handshake */
 		io->ssl = NULL;
 		return -1;

@@ -280,6 +280,33 @@ class TestPasswdFile(AuthTestBase):
         self.assertLess(time.monotonic() - t2, 0.9)
         c.close()
 
+    def test_client_delay_failures_answered_at_once_with_the_delay(self):
+        # client-delay: the FAIL comes at once with delay=<ms> (the throttle
+        # still grows per address) and the request is gone from auth's table.
+        c = self.d.client()
+        rip = self.rip()
+        delays = []
+        t0 = time.monotonic()
+        for i in range(1, 4):
+            c.send("AUTH", str(i), "PLAIN", "service=imap", "rip=" + rip, "secured",
+                   "client-delay", "resp=" + plain("alice", "wrong"))
+            r = c.recv()
+            self.assertEqual(r[:3], ["FAIL", str(i), "reason=authentication failed"])
+            delays.append(kv(r)["delay"])
+        self.assertLess(time.monotonic() - t0, 0.9)
+        self.assertEqual(delays, ["1000", "2000", "3000"])  # capped at 3s (max)
+        # More failed logins than one connection may have in flight: none
+        # waits in auth, so the connection is not dropped and still works.
+        burst = self.rip()
+        for i in range(100, 100 + 1100):
+            c.send("AUTH", str(i), "PLAIN", "service=imap", "rip=" + burst, "secured",
+                   "client-delay", "resp=" + plain("alice", "bad"))
+        for i in range(100, 100 + 1100):
+            self.assertEqual(c.recv()[:2], ["FAIL", str(i)])
+        r = self.auth_plain(c, 5000, "alice", "secret")
+        self.assertEqual(r[:2], ["OK", "5000"])
+        c.close()
+
     def test_token_expires(self):
         c = self.d.client()
         r = self.auth_plain(c, 1, "alice", "secret")

@@ -14,6 +14,7 @@ import pwd
 import re
 import select
 import shutil
+import socket
 import smtplib
 import subprocess
 import time
@@ -476,9 +477,10 @@ class TestSmtpd(Base):
 
 @unittest.skipUnless(built(), "daemons not built")
 class TestSmtpdLimits(Base):
-    """Small limits, loopback not trusted for plaintext AUTH, default mynetworks."""
+    """Small limits, loopback not trusted for plaintext AUTH; mynetworks is
+    127.0.0.2 only, so 127.0.0.1 is held to the per-address limit."""
     extra = {"smtpd_max_connections_per_ip": "2", "smtpd_timeout": "2s",
-             "auth_loopback_secure": "no"}
+             "auth_loopback_secure": "no", "mynetworks": "127.0.0.2/32"}
 
     def smtp(self, proto="smtp"):
         # With 2 slots per IP, an earlier test's connections may still be
@@ -552,11 +554,23 @@ class TestSmtpdLimits(Base):
         c.login("alice", USERS["alice"])
 
     def test_relay_from_mynetworks(self):
-        # 127.0.0.1 is in the default mynetworks: relaying is allowed on 25
-        c = self.smtp()
+        # 127.0.0.2 is in mynetworks: relaying is allowed on 25
+        c = smtplib.SMTP("127.0.0.1", self.s.port("smtp"), timeout=20,
+                         source_address=("127.0.0.2", 0))
+        self.addCleanup(c.close)
+        c.ehlo("client.test")
         self.assertEqual(c.mail("s@example.org")[0], 250)
         self.assertEqual(c.rcpt("someone@elsewhere.test")[0], 250)
         c.rset()
+
+    def test_mynetworks_exempt_from_per_ip_limit(self):
+        socks = []
+        for _ in range(4):  # twice the limit of 2
+            sock = socket.create_connection(("127.0.0.1", self.s.port("smtp")), timeout=20,
+                                            source_address=("127.0.0.2", 0))
+            socks.append(sock)
+            self.addCleanup(sock.close)
+            self.assertTrue(lofttest.read_line(sock).startswith("220 mx.test ESMTP"))
 
 
 if __name__ == "__main__":

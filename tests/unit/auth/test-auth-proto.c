@@ -56,6 +56,7 @@ static void test_auth(void **state)
 	assert_string_equal(c.rip, "192.0.2.1");
 	assert_string_equal(c.lip, "::1");
 	assert_true(c.secured);
+	assert_false(c.client_delay);
 	assert_true(c.has_resp);
 	assert_int_equal(c.resp_len, 12);
 	assert_memory_equal(c.resp, "AGFsaWNlAHB3", 12);
@@ -66,6 +67,11 @@ static void test_auth(void **state)
 	assert_int_equal(parse("AUTH\t1\tPLAIN\tservice=smtp\tresp=", &c), 0);
 	assert_true(c.has_resp);
 	assert_int_equal(c.resp_len, 0);
+	/* The client waits out failure delays itself (login daemons, smtpd). */
+	assert_int_equal(parse("AUTH\t7\tPLAIN\tservice=imap\tclient-delay", &c), 0);
+	assert_true(c.client_delay);
+	assert_int_equal(parse("AUTH\t7\tPLAIN\tservice=imap\tclient-delay=1", &c), 0);
+	assert_false(c.client_delay); /* only the bare word */
 	assert_int_equal(parse("AUTH\t4294967295\tPLAIN\tservice=imap", &c), 0);
 	assert_int_equal(c.id, 4294967295u);
 }

@@ -110,6 +110,25 @@ static void test_reply_verbs(void **state)
 	assert_int_equal(user_with_reply("FAIL\t1\treason=temporary failure\ttemp\n", &rep, &store),
 	                 0);
 	assert_int_equal(rep.result, AUTH_CLIENT_TEMPFAIL);
+	assert_int_equal(rep.delay_ms, 0);
+	free(store);
+
+	/* A failure the caller is to delay itself (client-delay). */
+	assert_int_equal(
+	    user_with_reply("FAIL\t1\treason=authentication failed\tdelay=4000\n", &rep, &store),
+	    0);
+	assert_int_equal(rep.result, AUTH_CLIENT_FAIL);
+	assert_int_equal(rep.delay_ms, 4000);
+	free(store);
+	/* Beyond AUTH_CLIENT_DELAY_MAX or not a number: ignored, not obeyed. */
+	assert_int_equal(user_with_reply("FAIL\t1\treason=authentication failed\tdelay=999999999\n",
+	                                 &rep, &store),
+	                 0);
+	assert_int_equal(rep.delay_ms, 0);
+	free(store);
+	assert_int_equal(user_with_reply("FAIL\t1\tdelay=12x\n", &rep, &store), 0);
+	assert_int_equal(rep.result, AUTH_CLIENT_FAIL);
+	assert_int_equal(rep.delay_ms, 0);
 	free(store);
 }
 
@@ -274,11 +293,11 @@ static void test_async_exchange_then_auth_dies(void **state)
 	const char *const script[] = {
 	    "> VERSION\tauth\t1\t0\nMECH\tPLAIN\tplaintext\nMECH\tXOTHER\nDONE\n",
 	    "< VERSION\tauth\t1\t0",
-	    "< AUTH\t1\tPLAIN\tservice=pop3\trip=192.0.2.1\tlip=192.0.2.2\tsecured",
+	    "< AUTH\t1\tPLAIN\tservice=pop3\trip=192.0.2.1\tlip=192.0.2.2\tsecured\tclient-delay",
 	    "> CONT\t1\tVXNlcm5hbWU6\n",
 	    "< CONT\t1\tAHUAcA==",
 	    "> OK\t1\tuser=u\ttoken=abcdef\n",
-	    "< AUTH\t2\tPLAIN\tservice=pop3\tresp=",
+	    "< AUTH\t2\tPLAIN\tservice=pop3\tresp=\tclient-delay",
 	    "x",
 	    NULL};
 	struct fake fk;

@@ -1,6 +1,7 @@
 /* test-login.c: the pure parts of the shared login-daemon code: which client
  * addresses count as loopback (for auth_loopback_secure) and the per-IP
- * connection table behind login_max_connections_per_ip. */
+ * connection table behind login_max_connections_per_ip (IPv6 by its
+ * login_ipv6_prefix network, mynetworks exempt). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -87,6 +88,38 @@ static void test_ip_unlimited(void **state)
 	free(ctx.ips);
 }
 
+static void test_ip_v6_prefix_and_exempt(void **state)
+{
+	(void)state;
+	struct login_ctx ctx;
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.max_per_ip = 2;
+	ctx.ipv6_prefix = 64;
+	/* one /64 is one client site: its addresses share the limit */
+	assert_true(login_ip_take(&ctx, "2001:db8:1:2::1"));
+	assert_true(login_ip_take(&ctx, "2001:db8:1:2:ffff::9"));
+	assert_false(login_ip_take(&ctx, "2001:db8:1:2::77"));
+	assert_true(login_ip_take(&ctx, "2001:db8:1:3::1")); /* the next /64 is another */
+	login_ip_release(&ctx, "2001:db8:1:2::abcd");        /* any address of the /64 */
+	assert_true(login_ip_take(&ctx, "2001:db8:1:2::77"));
+	/* an IPv4-mapped client counts with its IPv4 address */
+	assert_true(login_ip_take(&ctx, "192.0.2.1"));
+	assert_true(login_ip_take(&ctx, "::ffff:192.0.2.1"));
+	assert_false(login_ip_take(&ctx, "192.0.2.1"));
+	free(ctx.ips);
+
+	struct netmask nets[2];
+	assert_int_equal(netmask_parse("10.0.0.0/8", 10, &nets[0]), 0);
+	assert_int_equal(netmask_parse("[2001:db8::]/32", 15, &nets[1]), 0);
+	ctx.exempt = nets;
+	ctx.nexempt = 2;
+	assert_true(login_ip_exempt(&ctx, "10.1.2.3"));
+	assert_true(login_ip_exempt(&ctx, "::ffff:10.1.2.3"));
+	assert_true(login_ip_exempt(&ctx, "2001:db8:5::1"));
+	assert_false(login_ip_exempt(&ctx, "192.0.2.1"));
+	assert_false(login_ip_exempt(&ctx, "unknown"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -94,6 +127,7 @@ int main(void)
 	    cmocka_unit_test(test_ip_limit),
 	    cmocka_unit_test(test_ip_table_grows_and_reuses),
 	    cmocka_unit_test(test_ip_unlimited),
+	    cmocka_unit_test(test_ip_v6_prefix_and_exempt),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
