@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <seccomp.h>
 #include <signal.h>
 #include <string.h>
@@ -184,6 +185,22 @@ static const char *const exec_calls[] = {"execve", "capget", NULL};
  * modules in auth bind their own sockets. */
 static const char *const bind_calls[] = {"bind", NULL};
 
+#if defined(__SANITIZE_ADDRESS__)
+#define LOFT_SANITIZER_BUILD 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define LOFT_SANITIZER_BUILD 1
+#endif
+#endif
+#ifdef LOFT_SANITIZER_BUILD
+/* LeakSanitizer's check at exit stops the world: a clone that lists
+ * /proc/self/task with the old getdents and ptraces every thread. Allowed in
+ * sanitizer builds only (they never ship), so that the suite runs there with
+ * seccomp on; without these the tracer dies and the process spins at exit. */
+static const char *const sanitizer_calls[] = {"ptrace", "getdents", "sched_yield", "prctl",
+                                              "wait4",  "waitid",   NULL};
+#endif
+
 static const unsigned long ioctl_allowed[] = {FIONREAD, FIONBIO, FIOCLEX,
                                               FIONCLEX, TCGETS,  TIOCGWINSZ};
 
@@ -287,6 +304,20 @@ static int build(scmp_filter_ctx ctx, const struct kind_spec *k, const char **er
 	    (k->exec && allow_list(ctx, exec_calls, error_r) < 0) ||
 	    (k->bind && allow_list(ctx, bind_calls, error_r) < 0))
 		return -1;
+#ifdef LOFT_SANITIZER_BUILD
+	/* the tracer is a clone with CLONE_UNTRACED, which fork() never sets:
+	 * a kind without fork still may not fork */
+	struct scmp_arg_cmp untraced = {.arg = 0,
+	                                .op = SCMP_CMP_MASKED_EQ,
+	                                .datum_a = CLONE_UNTRACED,
+	                                .datum_b = CLONE_UNTRACED};
+	if (allow_list(ctx, sanitizer_calls, error_r) < 0 ||
+	    (!k->fork &&
+	     seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1, &untraced) < 0)) {
+		*error_r = "sanitizer calls";
+		return -1;
+	}
+#endif
 	for (size_t i = 0; i < sizeof(ioctl_allowed) / sizeof(ioctl_allowed[0]); i++) {
 		/* Spelled out: SCMP_A1() leaves datum_b to a warning under clang. */
 		struct scmp_arg_cmp cmd = {
