@@ -26,5 +26,7 @@ int netmask_addr_parse(const char *s, int *family_r, uint8_t addr_r[16]);
 /* Is the textual client address ip inside any of v[0..n)? false when ip is
  * not an address. */
 bool netmask_list_match(const struct netmask *v, size_t n, const char *ip);
+/* Is the textual address ip a loopback one (127/8, ::1, ::ffff:127.x)? */
+bool netmask_is_loopback(const char *ip);
 
 #endif

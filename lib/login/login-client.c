@@ -308,7 +308,7 @@ bool login_client_tls_available(const struct login_client *c)
 
 bool login_client_secured(const struct login_client *c)
 {
-	return c->tls || (c->ctx->loopback_secure && login_addr_is_loopback(c->rip));
+	return c->tls || (c->ctx->loopback_secure && netmask_is_loopback(c->rip));
 }
 
 bool login_client_plaintext_allowed(const struct login_client *c)

@@ -14,19 +14,6 @@
 #include "login-private.h"
 #include "tcp.h"
 
-bool login_addr_is_loopback(const char *ip)
-{
-	struct in_addr a4;
-	struct in6_addr a6;
-	if (inet_pton(AF_INET, ip, &a4) == 1)
-		return (ntohl(a4.s_addr) >> 24) == 127;
-	if (inet_pton(AF_INET6, ip, &a6) != 1)
-		return false;
-	if (IN6_IS_ADDR_LOOPBACK(&a6))
-		return true;
-	return IN6_IS_ADDR_V4MAPPED(&a6) && a6.s6_addr[12] == 127;
-}
-
 bool login_ip_exempt(const struct login_ctx *ctx, const char *ip)
 {
 	return netmask_list_match(ctx->exempt, ctx->nexempt, ip);

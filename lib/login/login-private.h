@@ -130,8 +130,6 @@ bool login_ip_take(struct login_ctx *ctx, const char *ip);
 void login_ip_release(struct login_ctx *ctx, const char *ip);
 /* Is ip exempt from the per-address limit (inside mynetworks)? */
 bool login_ip_exempt(const struct login_ctx *ctx, const char *ip);
-/* Pure: is this textual address a loopback one (127/8, ::1, ::ffff:127/104)? */
-bool login_addr_is_loopback(const char *ip);
 
 /* login-client.c */
 void login_client_new(struct login_ctx *ctx, int fd, bool tls);

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "maildir-private.h"
+#include "write-all.h"
 
 __attribute__((format(printf, 4, 0))) static int
 fail_v(struct maildir_store *st, const char **error_r, int err, const char *fmt, va_list ap)
@@ -63,21 +64,6 @@ int maildir_fsync_dir(const char *path)
 	close(fd);
 	errno = err;
 	return ret;
-}
-
-static int write_all(int fd, const char *p, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
 }
 
 int maildir_file_replace(struct maildir_store *st, const char *dir, const char *name,

@@ -19,6 +19,7 @@
 
 #include "evloop.h"
 #include "wire.h"
+#include "write-all.h"
 
 struct job_watch {
 	struct qmgr_job *j;
@@ -28,20 +29,6 @@ struct job_watch {
 };
 
 static const char *const result_names[] = {"ok", "temp", "perm"};
-
-static int write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
 
 void qmgr_job_report(int out, size_t k, size_t i, enum qmgr_result r, const char *text)
 {

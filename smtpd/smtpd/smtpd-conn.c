@@ -224,7 +224,7 @@ void smtpd_conn_run(struct smtpd_ctx *ctx, int fd, enum smtp_mode mode)
 	sl = sizeof(ss);
 	if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0)
 		addr_text(&ss, c->lip, sizeof(c->lip));
-	c->loopback = smtpd_addr_is_loopback(c->ip);
+	c->loopback = netmask_is_loopback(c->ip);
 	/* the net under OpenSSL's reads and writes (handshake included) */
 	struct timeval tv = {.tv_sec = ctx->set.timeout_ms / 1000,
 	                     .tv_usec = (ctx->set.timeout_ms % 1000) * 1000};

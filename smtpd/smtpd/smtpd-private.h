@@ -86,8 +86,7 @@ void smtpd_clients_free(struct smtpd_clients *t);
 /* Fill ctx->set from ctx->cfg. 0 or -1 with err. */
 int smtpd_settings_load(struct smtpd_ctx *ctx, char *err, size_t errlen);
 void smtpd_settings_free(struct smtpd_settings *set);
-/* Pure helpers. */
-bool smtpd_addr_is_loopback(const char *ip);
+/* Pure: is ip inside mynetworks? */
 bool smtpd_addr_in_networks(const struct smtpd_settings *set, const char *ip);
 
 /* ---- smtpd-listen.c ---- */

@@ -10,19 +10,6 @@
 
 #include "smtpd-private.h"
 
-bool smtpd_addr_is_loopback(const char *ip)
-{
-	struct in_addr a4;
-	struct in6_addr a6;
-	if (inet_pton(AF_INET, ip, &a4) == 1)
-		return (ntohl(a4.s_addr) >> 24) == 127;
-	if (inet_pton(AF_INET6, ip, &a6) != 1)
-		return false;
-	if (IN6_IS_ADDR_LOOPBACK(&a6))
-		return true;
-	return IN6_IS_ADDR_V4MAPPED(&a6) && a6.s6_addr[12] == 127;
-}
-
 bool smtpd_addr_in_networks(const struct smtpd_settings *set, const char *ip)
 {
 	int family;

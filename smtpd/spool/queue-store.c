@@ -5,6 +5,7 @@
 #include "queue-store.h"
 
 #include "queue-committed.h"
+#include "write-all.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -98,20 +99,6 @@ void queue_store_close(struct queue_store *qs)
 	if (qs->jfd >= 0)
 		close(qs->jfd);
 	qs->rootfd = qs->jfd = -1;
-}
-
-static int write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
 }
 
 /* Write the staged records out, keeping the running CRC. */

@@ -16,18 +16,18 @@
 static void test_loopback(void **state)
 {
 	(void)state;
-	assert_true(login_addr_is_loopback("127.0.0.1"));
-	assert_true(login_addr_is_loopback("127.255.3.4"));
-	assert_true(login_addr_is_loopback("::1"));
-	assert_true(login_addr_is_loopback("::ffff:127.0.0.1"));
-	assert_false(login_addr_is_loopback("128.0.0.1"));
-	assert_false(login_addr_is_loopback("10.0.0.1"));
-	assert_false(login_addr_is_loopback("::2"));
-	assert_false(login_addr_is_loopback("::ffff:10.0.0.1"));
-	assert_false(login_addr_is_loopback("fe80::1"));
-	assert_false(login_addr_is_loopback(""));
-	assert_false(login_addr_is_loopback("localhost"));
-	assert_false(login_addr_is_loopback("unknown"));
+	assert_true(netmask_is_loopback("127.0.0.1"));
+	assert_true(netmask_is_loopback("127.255.3.4"));
+	assert_true(netmask_is_loopback("::1"));
+	assert_true(netmask_is_loopback("::ffff:127.0.0.1"));
+	assert_false(netmask_is_loopback("128.0.0.1"));
+	assert_false(netmask_is_loopback("10.0.0.1"));
+	assert_false(netmask_is_loopback("::2"));
+	assert_false(netmask_is_loopback("::ffff:10.0.0.1"));
+	assert_false(netmask_is_loopback("fe80::1"));
+	assert_false(netmask_is_loopback(""));
+	assert_false(netmask_is_loopback("localhost"));
+	assert_false(netmask_is_loopback("unknown"));
 }
 
 static void test_ip_limit(void **state)

@@ -34,12 +34,12 @@ static void test_count_add_remove(void **state)
 static void test_addresses(void **state)
 {
 	(void)state;
-	assert_true(smtpd_addr_is_loopback("127.0.0.1"));
-	assert_true(smtpd_addr_is_loopback("127.200.0.9"));
-	assert_true(smtpd_addr_is_loopback("::1"));
-	assert_true(smtpd_addr_is_loopback("::ffff:127.0.0.1"));
-	assert_false(smtpd_addr_is_loopback("192.0.2.1"));
-	assert_false(smtpd_addr_is_loopback("unknown"));
+	assert_true(netmask_is_loopback("127.0.0.1"));
+	assert_true(netmask_is_loopback("127.200.0.9"));
+	assert_true(netmask_is_loopback("::1"));
+	assert_true(netmask_is_loopback("::ffff:127.0.0.1"));
+	assert_false(netmask_is_loopback("192.0.2.1"));
+	assert_false(netmask_is_loopback("unknown"));
 	struct smtpd_settings set;
 	memset(&set, 0, sizeof(set));
 	struct netmask m[2];
