@@ -89,7 +89,7 @@ static void cmd_uid(struct imap_session *s, const struct imap_command *c)
 	imap_reply_bad_args(s, c);
 }
 
-#define SEL    IMAP_CMD_SELECTED
+#define SEL    IMAP_CMD_NEEDS_SELECTED
 #define USES   IMAP_CMD_USES_SEQS
 #define BREAKS IMAP_CMD_BREAKS_SEQS
 #define UID    IMAP_CMD_UID
@@ -176,7 +176,7 @@ void imap_command_run(struct imap_session *s, const struct imap_command *c)
 	const struct imap_cmd *cmd = imap_command_find(c);
 	if (cmd == NULL) {
 		imap_cmd_done(s, c, IMAP_BAD, "Error in IMAP command received by server.");
-	} else if ((cmd->flags & IMAP_CMD_SELECTED) && s->state != IMAP_STATE_SELECTED) {
+	} else if ((cmd->flags & IMAP_CMD_NEEDS_SELECTED) && s->state != IMAP_STATE_SELECTED) {
 		imap_cmd_done(s, c, IMAP_BAD, "No mailbox selected.");
 	} else if (cmd->nargs >= 0 && c->argc != (unsigned)cmd->nargs) {
 		imap_reply_bad_args(s, c);

@@ -72,10 +72,10 @@ struct imap_session {
 /* What a command needs and does to the client's view (cf. Dovecot's
  * COMMAND_FLAG_*), in its row of the command table (imap-cmd-basic.c). */
 enum {
-	IMAP_CMD_SELECTED = 1 << 0,    /* valid only in the selected state */
-	IMAP_CMD_USES_SEQS = 1 << 1,   /* its arguments are sequence numbers */
-	IMAP_CMD_BREAKS_SEQS = 1 << 2, /* expunges itself, or replaces the view */
-	IMAP_CMD_UID = 1 << 3,         /* UID form: untagged FETCH carries UID */
+	IMAP_CMD_NEEDS_SELECTED = 1 << 0, /* valid only in the selected state */
+	IMAP_CMD_USES_SEQS = 1 << 1,      /* its arguments are sequence numbers */
+	IMAP_CMD_BREAKS_SEQS = 1 << 2,    /* expunges itself, or replaces the view */
+	IMAP_CMD_UID = 1 << 3,            /* UID form: untagged FETCH carries UID */
 };
 
 /* The sync imap_cmd_done runs right before a command's tagged OK or NO

@@ -263,7 +263,7 @@ static void test_table_rules(void **state)
 			assert_false(t[i].flags & (IMAP_CMD_UID | IMAP_CMD_BREAKS_SEQS));
 		}
 		if (t[i].flags & IMAP_CMD_UID) {
-			assert_true(t[i].flags & IMAP_CMD_SELECTED);
+			assert_true(t[i].flags & IMAP_CMD_NEEDS_SELECTED);
 			assert_false(t[i].flags & IMAP_CMD_USES_SEQS);
 			assert_int_equal(t[i].sync, IMAP_SYNC_FULL);
 			/* the plain form exists with the same handler */
