@@ -102,10 +102,10 @@ static void append_to(struct imap_session *s, const struct imap_command *c,
 		k = map_keywords(box, &r->flags, &kw, &err);
 	}
 	if (k == 1) {
-		imap_reply(s, "%s NO [LIMIT] Keyword limit reached.", c->tag);
+		imap_cmd_done(s, c, IMAP_NO, "[LIMIT] Keyword limit reached.");
 	} else if (k < 0 || save(s, box, r, kw, &base, &err) < 0) {
 		imap_log(s, LOG_ERR, "APPEND to %s failed: %s", name, err);
-		imap_reply(s, "%s NO [SERVERBUG] Internal error occurred.", c->tag);
+		imap_cmd_done(s, c, IMAP_NO, "[SERVERBUG] Internal error occurred.");
 	} else {
 		uint32_t uid = 0;
 		if (maildir_mailbox_sync(box, &err) < 0)
@@ -113,10 +113,10 @@ static void append_to(struct imap_session *s, const struct imap_command *c,
 		else
 			uid = learn_uid(box, first, base);
 		if (uid != 0)
-			imap_reply(s, "%s OK [APPENDUID %u %u] Append completed.", c->tag,
-			           (unsigned)box->uidvalidity, (unsigned)uid);
+			imap_cmd_done(s, c, IMAP_OK, "[APPENDUID %u %u] Append completed.",
+			              (unsigned)box->uidvalidity, (unsigned)uid);
 		else /* saved, but expunged before we could learn its UID */
-			imap_reply(s, "%s OK Append completed.", c->tag);
+			imap_cmd_done(s, c, IMAP_OK, "Append completed.");
 	}
 	free(base);
 	maildir_mailbox_close(box);
@@ -133,9 +133,9 @@ void imap_cmd_append(struct imap_session *s, const struct imap_command *c)
 	if (name == NULL)
 		return;
 	if (!maildir_folder_exists(&s->store, name))
-		imap_reply(s, "%s NO [TRYCREATE] Mailbox doesn't exist: %s", c->tag, name);
+		imap_cmd_done(s, c, IMAP_NO, "[TRYCREATE] Mailbox doesn't exist: %s", name);
 	else if (r.data->len == 0)
-		imap_reply(s, "%s NO Can't save a zero byte message.", c->tag);
+		imap_cmd_done(s, c, IMAP_NO, "Can't save a zero byte message.");
 	else
 		append_to(s, c, &r, name);
 	free(name);

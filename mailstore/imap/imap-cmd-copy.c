@@ -197,7 +197,7 @@ static int run_copy(struct imap_session *s, const struct imap_command *c, struct
 	const char *err = "out of memory";
 	int ret = -1;
 	if (!maildir_folder_exists(&s->store, name)) {
-		imap_reply(s, "%s NO [TRYCREATE] Mailbox doesn't exist: %s", c->tag, name);
+		imap_cmd_done(s, c, IMAP_NO, "[TRYCREATE] Mailbox doesn't exist: %s", name);
 		free(name);
 		return -1;
 	}
@@ -214,7 +214,7 @@ static int run_copy(struct imap_session *s, const struct imap_command *c, struct
 	}
 	if (ret < 0) {
 		imap_log(s, LOG_ERR, "%s to %s failed: %s", c->name, name, err);
-		imap_reply(s, "%s NO [SERVERBUG] Internal error occurred.", c->tag);
+		imap_cmd_done(s, c, IMAP_NO, "[SERVERBUG] Internal error occurred.");
 	}
 	free(name);
 	return ret;
@@ -237,13 +237,13 @@ static int copy_args(struct imap_session *s, const struct imap_command *c,
                      size_t **sel_r, size_t *n_r)
 {
 	if (argc != 2) {
-		imap_reply(s, "%s BAD Error in IMAP command %s%s: Invalid arguments.", c->tag,
-		           uid ? "UID " : "", verb);
+		imap_cmd_done(s, c, IMAP_BAD, "Error in IMAP command %s%s: Invalid arguments.",
+		              uid ? "UID " : "", verb);
 		return -1;
 	}
 	if (imap_view_select(s->uids, s->nuids, &args[0], uid, sel_r, n_r) < 0) {
-		imap_reply(s, "%s BAD Error in IMAP command %s%s: Invalid messageset", c->tag,
-		           uid ? "UID " : "", verb);
+		imap_cmd_done(s, c, IMAP_BAD, "Error in IMAP command %s%s: Invalid messageset",
+		              uid ? "UID " : "", verb);
 		return -1;
 	}
 	return 0;
@@ -259,11 +259,11 @@ void imap_do_copy(struct imap_session *s, const struct imap_command *c, const st
 	if (run_copy(s, c, &job, &args[1], sel, nsel) == 0) {
 		struct buf line;
 		buf_init(&line, 0);
-		if (buf_printf(&line, "%s OK [COPYUID ", c->tag) == 0 &&
-		    render_copyuid(&job, &line) == 0)
-			imap_reply(s, "%s] %sCopy completed.", line.data, uid ? "UID " : "");
+		if (buf_append_str(&line, "[COPYUID ") == 0 && render_copyuid(&job, &line) == 0)
+			imap_cmd_done(s, c, IMAP_OK, "%s] %sCopy completed.", line.data,
+			              uid ? "UID " : "");
 		else
-			imap_reply(s, "%s OK No messages found.", c->tag);
+			imap_cmd_done(s, c, IMAP_OK, "No messages found.");
 		buf_free(&line);
 	}
 	job_free(&job);
@@ -278,7 +278,7 @@ void imap_do_move(struct imap_session *s, const struct imap_command *c, const st
 	if (copy_args(s, c, args, argc, uid, "MOVE", &sel, &nsel) < 0)
 		return;
 	if (s->readonly) {
-		imap_reply(s, "%s NO Mailbox is read-only.", c->tag);
+		imap_cmd_done(s, c, IMAP_NO, "Mailbox is read-only.");
 		free(sel);
 		return;
 	}
@@ -299,13 +299,13 @@ void imap_do_move(struct imap_session *s, const struct imap_command *c, const st
 		           render_copyuid(&job, &line) == 0) {
 			imap_reply(s, "%s] Moved UIDs.", line.data);
 		}
-		imap_selected_sync(s); /* the "* n EXPUNGE" lines */
+		/* the "* n EXPUNGE" lines come from the table's full sync */
 		if (failed)
-			imap_reply(s, "%s NO [SERVERBUG] Internal error occurred.", c->tag);
+			imap_cmd_done(s, c, IMAP_NO, "[SERVERBUG] Internal error occurred.");
 		else if (job.ndone == 0)
-			imap_reply(s, "%s OK No messages found.", c->tag);
+			imap_cmd_done(s, c, IMAP_OK, "No messages found.");
 		else
-			imap_reply(s, "%s OK %sMove completed.", c->tag, uid ? "UID " : "");
+			imap_cmd_done(s, c, IMAP_OK, "%sMove completed.", uid ? "UID " : "");
 		buf_free(&line);
 		free(src);
 	}

@@ -18,7 +18,7 @@ void imap_cmd_enable(struct imap_session *s, const struct imap_command *c)
 	/* RFC 5161 3.1: valid in the authenticated state only; clients MUST
 	 * NOT send it once a mailbox is selected (the server may check). */
 	if (s->state == IMAP_STATE_SELECTED) {
-		imap_reply(s, "%s BAD ENABLE isn't allowed in the selected state.", c->tag);
+		imap_cmd_done(s, c, IMAP_BAD, "ENABLE isn't allowed in the selected state.");
 		return;
 	}
 	if (c->argc == 0) {
@@ -48,5 +48,5 @@ void imap_cmd_enable(struct imap_session *s, const struct imap_command *c)
 	if (r == 0)
 		imap_reply_buf(s, &line);
 	buf_free(&line);
-	imap_reply(s, "%s OK Enabled.", c->tag);
+	imap_cmd_done(s, c, IMAP_OK, "Enabled.");
 }

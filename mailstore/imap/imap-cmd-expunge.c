@@ -1,7 +1,7 @@
 /* imap-cmd-expunge.c: EXPUNGE and UID EXPUNGE (RFC 4315) of the IMAP
  * session: remove the \Deleted messages of the client's view (for UID
- * EXPUNGE only those in the UID set), then sync, which sends the
- * "* n EXPUNGE" lines highest first and updates the view. */
+ * EXPUNGE only those in the UID set); the sync imap_cmd_done runs then
+ * sends the "* n EXPUNGE" lines highest first and updates the view. */
 #include "imap-private.h"
 
 #include <stdlib.h>
@@ -15,12 +15,12 @@ void imap_do_expunge(struct imap_session *s, const struct imap_command *c,
 	size_t *sel = NULL, nsel = s->nuids;
 	if (uid != (argc == 1) ||
 	    (uid && imap_view_select(s->uids, s->nuids, &args[0], true, &sel, &nsel) < 0)) {
-		imap_reply(s, "%s BAD Error in IMAP command %sEXPUNGE: Invalid arguments.", c->tag,
-		           uid ? "UID " : "");
+		imap_cmd_done(s, c, IMAP_BAD, "Error in IMAP command %sEXPUNGE: Invalid arguments.",
+		              uid ? "UID " : "");
 		return;
 	}
 	if (s->readonly) {
-		imap_reply(s, "%s NO Mailbox is read-only.", c->tag);
+		imap_cmd_done(s, c, IMAP_NO, "Mailbox is read-only.");
 		free(sel);
 		return;
 	}
@@ -38,12 +38,12 @@ void imap_do_expunge(struct imap_session *s, const struct imap_command *c,
 	bool failed = del == NULL || (n > 0 && maildir_mailbox_expunge(s->box, del, n, &err) < 0);
 	if (failed)
 		imap_log(s, LOG_ERR, "EXPUNGE in %s failed: %s", s->box->name, err);
-	/* also after a failure: whatever is gone must be reported */
-	imap_selected_sync(s);
+	/* the table's full sync sends the "* n EXPUNGE" lines, also after a
+	 * failure: whatever is gone must be reported */
 	if (failed)
-		imap_reply(s, "%s NO [SERVERBUG] Internal error occurred.", c->tag);
+		imap_cmd_done(s, c, IMAP_NO, "[SERVERBUG] Internal error occurred.");
 	else
-		imap_reply(s, "%s OK %sExpunge completed.", c->tag, uid ? "UID " : "");
+		imap_cmd_done(s, c, IMAP_OK, "%sExpunge completed.", uid ? "UID " : "");
 	free(del);
 	free(sel);
 }

@@ -244,8 +244,8 @@ static void fetch(struct imap_session *s, const struct imap_command *c, const st
 	if (set->type != IMAP_ARG_ATOM ||
 	    imap_seqset_parse(set->str, set->len, ranges, FETCH_RANGE_MAX, &nr, &err) < 0 ||
 	    imap_fetch_parse(what, atts, FETCH_ATTS_MAX - 1, &na, &err) < 0) {
-		imap_reply(s, "%s BAD Error in IMAP command %sFETCH: Invalid arguments.", c->tag,
-		           uid ? "UID " : "");
+		imap_cmd_done(s, c, IMAP_BAD, "Error in IMAP command %sFETCH: Invalid arguments.",
+		              uid ? "UID " : "");
 		return;
 	}
 	bool has_uid = false;
@@ -267,7 +267,7 @@ static void fetch(struct imap_session *s, const struct imap_command *c, const st
 			mime_message_free(f.mime);
 		buf_free(&f.text);
 	}
-	imap_reply(s, "%s OK %sFetch completed.", c->tag, uid ? "UID " : "");
+	imap_cmd_done(s, c, IMAP_OK, "%sFetch completed.", uid ? "UID " : "");
 }
 
 void imap_do_fetch(struct imap_session *s, const struct imap_command *c,

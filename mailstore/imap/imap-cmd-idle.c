@@ -119,7 +119,7 @@ static void idle_report(struct imap_session *s)
 {
 	if (s->state != IMAP_STATE_SELECTED)
 		return;
-	imap_selected_sync(s);
+	imap_view_sync(s, IMAP_SYNC_FULL); /* RFC 2177: EXPUNGE is allowed */
 	(void)imap_flush(s);
 }
 
@@ -142,12 +142,12 @@ static int idle_line(struct imap_session *s, const struct imap_command *c)
 		 * on the rest of that line */
 		buf_consume(&s->in, s->in.len);
 	}
-	/* changes since the last report go out before the tagged line */
-	s->cmd_synced = false;
+	/* changes since the last report go out before the tagged line, in
+	 * the sync imap_cmd_done runs */
 	if (done)
-		imap_reply(s, "%s OK Idle completed.", c->tag);
+		imap_cmd_done(s, c, IMAP_OK, "Idle completed.");
 	else
-		imap_reply(s, "%s BAD Expected DONE.", c->tag);
+		imap_cmd_done(s, c, IMAP_BAD, "Expected DONE.");
 	return 1;
 }
 
@@ -243,7 +243,7 @@ void imap_cmd_idle(struct imap_session *s, const struct imap_command *c)
 	struct idle_watch w;
 	watch_open(s, &w);
 	imap_reply(s, "+ idling");
-	imap_selected_sync(s);
+	imap_view_sync(s, IMAP_SYNC_FULL);
 	if (imap_flush(s) == 0) {
 		s->idling = true;
 		idle_wait(s, c, &w);

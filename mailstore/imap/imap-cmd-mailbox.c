@@ -43,7 +43,7 @@ char *imap_mailbox_arg(struct imap_session *s, const struct imap_command *c,
 		memcpy(name, "INBOX", 5);
 	if (name != NULL && len > 0 && maildir_name_validate(name, s->sep, &err) == 0)
 		return name;
-	imap_reply(s, "%s NO Invalid mailbox name: %s", c->tag, len == 0 ? "empty" : err);
+	imap_cmd_done(s, c, IMAP_NO, "Invalid mailbox name: %s", len == 0 ? "empty" : err);
 	free(name);
 	return NULL;
 }
@@ -191,7 +191,7 @@ void imap_cmd_list(struct imap_session *s, const struct imap_command *c)
 		return;
 	if (empty) {
 		list_line(s, "LIST", "\\Noselect", "");
-		imap_reply(s, "%s OK List completed.", c->tag);
+		imap_cmd_done(s, c, IMAP_OK, "List completed.");
 		free(pat);
 		return;
 	}
@@ -199,7 +199,7 @@ void imap_cmd_list(struct imap_session *s, const struct imap_command *c)
 	const char *err;
 	int n = maildir_folder_list(&s->store, &names, &err);
 	if (n < 0) {
-		imap_reply(s, "%s NO [SERVERBUG] Internal error occurred.", c->tag);
+		imap_cmd_done(s, c, IMAP_NO, "[SERVERBUG] Internal error occurred.");
 		imap_log(s, LOG_ERR, "LIST failed: %s", err);
 		free(pat);
 		return;
@@ -222,7 +222,7 @@ void imap_cmd_list(struct imap_session *s, const struct imap_command *c)
 	maildir_names_free(done, ndone);
 	maildir_names_free(names, (size_t)n);
 	free(pat);
-	imap_reply(s, "%s OK List completed.", c->tag);
+	imap_cmd_done(s, c, IMAP_OK, "List completed.");
 }
 
 void imap_cmd_lsub(struct imap_session *s, const struct imap_command *c)
@@ -235,7 +235,7 @@ void imap_cmd_lsub(struct imap_session *s, const struct imap_command *c)
 	const char *err;
 	int n = empty ? 0 : maildir_subscriptions_read(&s->store, &names, &err);
 	if (n < 0) {
-		imap_reply(s, "%s NO [SERVERBUG] Internal error occurred.", c->tag);
+		imap_cmd_done(s, c, IMAP_NO, "[SERVERBUG] Internal error occurred.");
 		imap_log(s, LOG_ERR, "LSUB failed: %s", err);
 		free(pat);
 		return;
@@ -255,20 +255,13 @@ void imap_cmd_lsub(struct imap_session *s, const struct imap_command *c)
 	if (!empty)
 		maildir_names_free(names, (size_t)n);
 	free(pat);
-	imap_reply(s, "%s OK Lsub completed.", c->tag);
+	imap_cmd_done(s, c, IMAP_OK, "Lsub completed.");
 }
 
 static void reply_nonexistent(struct imap_session *s, const struct imap_command *c,
                               const char *name)
 {
-	struct buf line;
-	buf_init(&line, 0);
-	if (buf_printf(&line, "%s NO [NONEXISTENT] Mailbox doesn't exist: ", c->tag) < 0 ||
-	    buf_append_str(&line, name) < 0)
-		s->dead = true;
-	else
-		imap_reply_buf(s, &line);
-	buf_free(&line);
+	imap_cmd_done(s, c, IMAP_NO, "[NONEXISTENT] Mailbox doesn't exist: %s", name);
 }
 
 void imap_cmd_create(struct imap_session *s, const struct imap_command *c)
@@ -284,11 +277,11 @@ void imap_cmd_create(struct imap_session *s, const struct imap_command *c)
 		return;
 	const char *err;
 	if (strcmp(name, "INBOX") == 0 || maildir_folder_exists(&s->store, name))
-		imap_reply(s, "%s NO [ALREADYEXISTS] Mailbox already exists", c->tag);
+		imap_cmd_done(s, c, IMAP_NO, "[ALREADYEXISTS] Mailbox already exists");
 	else if (maildir_folder_create(&s->store, name, &err) < 0)
-		imap_reply(s, "%s NO [CANNOT] Couldn't create mailbox: %s", c->tag, err);
+		imap_cmd_done(s, c, IMAP_NO, "[CANNOT] Couldn't create mailbox: %s", err);
 	else
-		imap_reply(s, "%s OK Create completed.", c->tag);
+		imap_cmd_done(s, c, IMAP_OK, "Create completed.");
 	free(name);
 }
 
@@ -301,20 +294,20 @@ void imap_cmd_delete(struct imap_session *s, const struct imap_command *c)
 	const char *err;
 	int n = maildir_folder_list(&s->store, &names, &err);
 	if (strcmp(name, "INBOX") == 0) {
-		imap_reply(s, "%s NO INBOX can't be deleted.", c->tag);
+		imap_cmd_done(s, c, IMAP_NO, "INBOX can't be deleted.");
 	} else if (n < 0) {
-		imap_reply(s, "%s NO [SERVERBUG] Internal error occurred.", c->tag);
+		imap_cmd_done(s, c, IMAP_NO, "[SERVERBUG] Internal error occurred.");
 	} else if (!in_list(names, (size_t)n, name)) {
 		reply_nonexistent(s, c, name);
 	} else if (has_child(names, (size_t)n, name, s->sep)) {
-		imap_reply(s, "%s NO [INUSE] Mailbox has children, delete them first", c->tag);
+		imap_cmd_done(s, c, IMAP_NO, "[INUSE] Mailbox has children, delete them first");
 	} else {
 		if (s->box != NULL && strcmp(s->box->name, name) == 0)
 			imap_unselect(s);
 		if (maildir_folder_delete(&s->store, name, &err) < 0)
-			imap_reply(s, "%s NO [CANNOT] Couldn't delete mailbox: %s", c->tag, err);
+			imap_cmd_done(s, c, IMAP_NO, "[CANNOT] Couldn't delete mailbox: %s", err);
 		else
-			imap_reply(s, "%s OK Delete completed.", c->tag);
+			imap_cmd_done(s, c, IMAP_OK, "Delete completed.");
 	}
 	if (n >= 0)
 		maildir_names_free(names, (size_t)n);
@@ -361,9 +354,9 @@ static void rename_inbox(struct imap_session *s, const struct imap_command *c, c
 	if (maildir_folder_create(&s->store, to, &err) < 0 ||
 	    (dst = maildir_folder_path(&s->store, to, &err)) == NULL ||
 	    move_messages(s->store.root, dst, &err) < 0) {
-		imap_reply(s, "%s NO [CANNOT] Couldn't rename mailbox: %s", c->tag, err);
+		imap_cmd_done(s, c, IMAP_NO, "[CANNOT] Couldn't rename mailbox: %s", err);
 	} else {
-		imap_reply(s, "%s OK Rename completed.", c->tag);
+		imap_cmd_done(s, c, IMAP_OK, "Rename completed.");
 	}
 	free(dst);
 }
@@ -378,16 +371,16 @@ void imap_cmd_rename(struct imap_session *s, const struct imap_command *c)
 	} else if (!maildir_folder_exists(&s->store, from)) {
 		reply_nonexistent(s, c, from);
 	} else if (strcmp(to, "INBOX") == 0 || maildir_folder_exists(&s->store, to)) {
-		imap_reply(s, "%s NO [ALREADYEXISTS] Target mailbox already exists", c->tag);
+		imap_cmd_done(s, c, IMAP_NO, "[ALREADYEXISTS] Target mailbox already exists");
 	} else if (strcmp(from, "INBOX") == 0) {
 		rename_inbox(s, c, to);
 	} else {
 		if (s->box != NULL && strcmp(s->box->name, from) == 0)
 			imap_unselect(s);
 		if (maildir_folder_rename(&s->store, from, to, &err) < 0)
-			imap_reply(s, "%s NO [CANNOT] Couldn't rename mailbox: %s", c->tag, err);
+			imap_cmd_done(s, c, IMAP_NO, "[CANNOT] Couldn't rename mailbox: %s", err);
 		else
-			imap_reply(s, "%s OK Rename completed.", c->tag);
+			imap_cmd_done(s, c, IMAP_OK, "Rename completed.");
 	}
 	free(from);
 	free(to);
@@ -402,9 +395,9 @@ static void subscribe(struct imap_session *s, const struct imap_command *c, int 
 	if (on && !maildir_folder_exists(&s->store, name))
 		reply_nonexistent(s, c, name);
 	else if (maildir_subscription_set(&s->store, name, on, &err) < 0)
-		imap_reply(s, "%s NO [SERVERBUG] Internal error occurred.", c->tag);
+		imap_cmd_done(s, c, IMAP_NO, "[SERVERBUG] Internal error occurred.");
 	else
-		imap_reply(s, "%s OK %s completed.", c->tag, on ? "Subscribe" : "Unsubscribe");
+		imap_cmd_done(s, c, IMAP_OK, "%s completed.", on ? "Subscribe" : "Unsubscribe");
 	free(name);
 }
 
@@ -461,7 +454,7 @@ void imap_cmd_status(struct imap_session *s, const struct imap_command *c)
 		reply_nonexistent(s, c, name);
 	} else if (maildir_mailbox_open(&s->store, name, 0, &box, &err) < 0 ||
 	           maildir_uidlist_read(box, &ul, &err) < 0) {
-		imap_reply(s, "%s NO [SERVERBUG] Internal error occurred.", c->tag);
+		imap_cmd_done(s, c, IMAP_NO, "[SERVERBUG] Internal error occurred.");
 		imap_log(s, LOG_ERR, "STATUS %s failed: %s", name, err);
 	} else {
 		struct buf line;
@@ -482,7 +475,7 @@ void imap_cmd_status(struct imap_session *s, const struct imap_command *c)
 			imap_reply_bad_args(s, c);
 		} else if (r == 0 && buf_append_str(&line, ")") == 0) {
 			imap_reply_buf(s, &line);
-			imap_reply(s, "%s OK Status completed.", c->tag);
+			imap_cmd_done(s, c, IMAP_OK, "Status completed.");
 		} else {
 			s->dead = true;
 		}

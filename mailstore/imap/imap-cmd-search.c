@@ -16,11 +16,11 @@ void imap_do_search(struct imap_session *s, const struct imap_command *c,
 	const char *name = uid ? "UID SEARCH" : "SEARCH";
 	enum imap_search_result pr = imap_search_parse(args, argc, &q, &err);
 	if (pr == IMAP_SEARCH_BADCHARSET) {
-		imap_reply(s, "%s NO [BADCHARSET (UTF-8 US-ASCII)] %s", c->tag, err);
+		imap_cmd_done(s, c, IMAP_NO, "[BADCHARSET (UTF-8 US-ASCII)] %s", err);
 		return;
 	}
 	if (pr != IMAP_SEARCH_OK) {
-		imap_reply(s, "%s BAD Error in IMAP command %s: %s", c->tag, name, err);
+		imap_cmd_done(s, c, IMAP_BAD, "Error in IMAP command %s: %s", name, err);
 		return;
 	}
 	/* see what other sessions expunged: those messages stay in the view
@@ -44,10 +44,10 @@ void imap_do_search(struct imap_session *s, const struct imap_command *c,
 	imap_search_free(&q);
 	if (r == 0) {
 		imap_reply_buf(s, &line);
-		imap_reply(s, "%s OK %s completed.", c->tag, uid ? "UID Search" : "Search");
+		imap_cmd_done(s, c, IMAP_OK, "%s completed.", uid ? "UID Search" : "Search");
 	} else {
 		imap_log(s, LOG_ERR, "SEARCH result too large");
-		imap_reply(s, "%s NO [SERVERBUG] Internal error occurred.", c->tag);
+		imap_cmd_done(s, c, IMAP_NO, "[SERVERBUG] Internal error occurred.");
 	}
 	buf_free(&line);
 }

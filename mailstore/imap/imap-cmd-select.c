@@ -82,7 +82,6 @@ static int snapshot_uids(struct imap_session *s)
 		view_set(s, i, &s->box->msgs[i]);
 	s->nuids = s->box->count;
 	s->vuidvalidity = s->box->uidvalidity;
-	s->cmd_synced = true; /* SELECT told everything */
 	return 0;
 }
 
@@ -157,10 +156,10 @@ static void do_select(struct imap_session *s, const struct imap_command *c, bool
 	const char *err;
 	struct maildir_mailbox *box;
 	if (!maildir_folder_exists(&s->store, name)) {
-		imap_reply(s, "%s NO [NONEXISTENT] Mailbox doesn't exist: %s", c->tag, name);
+		imap_cmd_done(s, c, IMAP_NO, "[NONEXISTENT] Mailbox doesn't exist: %s", name);
 	} else if (maildir_mailbox_open(&s->store, name, readonly ? 0 : MAILDIR_OPEN_SESSION, &box,
 	                                &err) < 0) {
-		imap_reply(s, "%s NO [SERVERBUG] Internal error occurred.", c->tag);
+		imap_cmd_done(s, c, IMAP_NO, "[SERVERBUG] Internal error occurred.");
 		imap_log(s, LOG_ERR, "SELECT %s failed: %s", name, err);
 	} else {
 		s->box = box;
@@ -177,9 +176,9 @@ static void do_select(struct imap_session *s, const struct imap_command *c, bool
 		} else {
 			s->state = IMAP_STATE_SELECTED;
 			select_responses(s, recent);
-			imap_reply(s, "%s OK [%s] %s completed.", c->tag,
-			           readonly ? "READ-ONLY" : "READ-WRITE",
-			           readonly ? "Examine" : "Select");
+			imap_cmd_done(s, c, IMAP_OK, "[%s] %s completed.",
+			              readonly ? "READ-ONLY" : "READ-WRITE",
+			              readonly ? "Examine" : "Select");
 		}
 	}
 	free(name);
@@ -193,26 +192,6 @@ void imap_cmd_select(struct imap_session *s, const struct imap_command *c)
 void imap_cmd_examine(struct imap_session *s, const struct imap_command *c)
 {
 	do_select(s, c, true);
-}
-
-/* What the sync may tell at the end of command c (NULL: none running). */
-struct sync_opts {
-	bool expunge;  /* EXPUNGE allowed (RFC 3501 7.4.1: not during FETCH,
-	                  STORE or SEARCH; their UID forms are fine) */
-	bool send_uid; /* a UID command: untagged FETCH carries the UID too */
-};
-
-static struct sync_opts sync_opts_for(const struct imap_command *c)
-{
-	struct sync_opts o = {.expunge = true};
-	if (c == NULL)
-		return o;
-	if (strcmp(c->name, "UID") == 0)
-		o.send_uid = true;
-	else if (strcmp(c->name, "FETCH") == 0 || strcmp(c->name, "STORE") == 0 ||
-	         strcmp(c->name, "SEARCH") == 0)
-		o.expunge = false;
-	return o;
 }
 
 /* "* n EXPUNGE" for view entries gone from the mailbox, highest first so
@@ -303,14 +282,15 @@ static size_t sync_new(struct imap_session *s, size_t *recent)
 }
 
 /* Bring the client's view up to date and tell it what changed: EXPUNGE
- * (when allowed), FLAGS for new keywords, FETCH for changed flags, EXISTS
- * and RECENT for new messages. Cheap when nothing changed: the mailbox sync
- * only compares stamps, the rest is one pass over the view. */
-static void view_sync(struct imap_session *s, struct sync_opts o)
+ * (when the mode allows), FLAGS for new keywords, FETCH for changed flags,
+ * EXISTS and RECENT for new messages. Cheap when nothing changed: the
+ * mailbox sync only compares stamps, the rest is one pass over the view. */
+void imap_view_sync(struct imap_session *s, enum imap_sync m)
 {
 	const char *err;
-	if (s->state != IMAP_STATE_SELECTED || s->box == NULL || s->dead)
+	if (m == IMAP_SYNC_NONE || s->state != IMAP_STATE_SELECTED || s->box == NULL || s->dead)
 		return;
+	s->nsync++;
 	if (maildir_mailbox_sync(s->box, &err) < 0) {
 		imap_log(s, LOG_ERR, "Sync of %s failed: %s", s->box->name, err);
 		return;
@@ -324,22 +304,16 @@ static void view_sync(struct imap_session *s, struct sync_opts o)
 		s->dead = true;
 		return;
 	}
-	if (o.expunge)
+	if (m == IMAP_SYNC_FULL)
 		sync_expunges(s);
 	if (s->box->keyword_count > s->vkeyword_count)
 		flags_responses(s);
-	size_t recent = sync_flags(s, o.send_uid);
+	/* during a UID command the untagged FETCH carries the UID (Dovecot) */
+	size_t recent = sync_flags(s, s->cmd != NULL && (s->cmd->flags & IMAP_CMD_UID));
 	if (sync_new(s, &recent) > 0) {
 		imap_reply(s, "* %zu EXISTS", s->nuids);
 		imap_reply(s, "* %zu RECENT", recent);
 	}
-}
-
-void imap_selected_sync(struct imap_session *s)
-{
-	view_sync(s, sync_opts_for(s->cmd));
-	if (s->cmd != NULL)
-		s->cmd_synced = true;
 }
 
 void imap_cmd_close(struct imap_session *s, const struct imap_command *c)
@@ -357,27 +331,17 @@ void imap_cmd_close(struct imap_session *s, const struct imap_command *c)
 		free(del);
 	}
 	imap_unselect(s);
-	imap_reply(s, "%s OK Close completed.", c->tag);
+	imap_cmd_done(s, c, IMAP_OK, "Close completed.");
 }
 
 void imap_cmd_unselect(struct imap_session *s, const struct imap_command *c)
 {
 	imap_unselect(s);
-	imap_reply(s, "%s OK Unselect completed.", c->tag);
+	imap_cmd_done(s, c, IMAP_OK, "Unselect completed.");
 }
 
-/* The sync itself runs before the tagged line (imap_post_command). */
+/* The sync itself is the table's, run by imap_cmd_done. */
 void imap_cmd_check(struct imap_session *s, const struct imap_command *c)
 {
-	imap_reply(s, "%s OK Check completed.", c->tag);
-}
-
-void imap_post_command(struct imap_session *s, const struct imap_command *c)
-{
-	/* LOGOUT has said BYE; SELECT/EXAMINE (snapshot) and NOOP/EXPUNGE
-	 * (imap_selected_sync) have synced already during this command */
-	if (s->cmd_synced || strcmp(c->name, "LOGOUT") == 0)
-		return;
-	view_sync(s, sync_opts_for(c));
-	s->cmd_synced = true;
+	imap_cmd_done(s, c, IMAP_OK, "Check completed.");
 }

@@ -28,7 +28,7 @@ struct store_req {
 static void reply_bad(struct imap_session *s, const struct imap_command *c, bool uid,
                       const char *why)
 {
-	imap_reply(s, "%s BAD Error in IMAP command %sSTORE: %s", c->tag, uid ? "UID " : "", why);
+	imap_cmd_done(s, c, IMAP_BAD, "Error in IMAP command %sSTORE: %s", uid ? "UID " : "", why);
 }
 
 /* "FLAGS", "+FLAGS.SILENT", ... (any case). */
@@ -279,9 +279,9 @@ void imap_do_store(struct imap_session *s, const struct imap_command *c,
 	if (parse_flags(args + 2, argc - 2, &f, &err) < 0) {
 		const struct imap_arg *bad = bad_system_flag(args + 2, argc - 2);
 		if (bad != NULL)
-			imap_reply(s,
-			           "%s BAD Error in IMAP command %sSTORE: Invalid system flag %.*s",
-			           c->tag, uid ? "UID " : "", (int)bad->len, bad->str);
+			imap_cmd_done(s, c, IMAP_BAD,
+			              "Error in IMAP command %sSTORE: Invalid system flag %.*s",
+			              uid ? "UID " : "", (int)bad->len, bad->str);
 		else
 			reply_bad(s, c, uid, "Invalid arguments.");
 		return;
@@ -292,17 +292,17 @@ void imap_do_store(struct imap_session *s, const struct imap_command *c,
 		return;
 	}
 	if (s->readonly) {
-		imap_reply(s, "%s NO Mailbox is read-only.", c->tag);
+		imap_cmd_done(s, c, IMAP_NO, "Mailbox is read-only.");
 		free(sel);
 		return;
 	}
 	req.flags = imap_flags_to_maildir(f.system);
 	int r = store_all(s, &req, &f, sel, nsel, uid);
 	if (r == 1)
-		imap_reply(s, "%s NO [LIMIT] Keyword limit reached.", c->tag);
+		imap_cmd_done(s, c, IMAP_NO, "[LIMIT] Keyword limit reached.");
 	else if (r < 0)
-		imap_reply(s, "%s NO [SERVERBUG] Internal error occurred.", c->tag);
+		imap_cmd_done(s, c, IMAP_NO, "[SERVERBUG] Internal error occurred.");
 	else
-		imap_reply(s, "%s OK %sStore completed.", c->tag, uid ? "UID " : "");
+		imap_cmd_done(s, c, IMAP_OK, "%sStore completed.", uid ? "UID " : "");
 	free(sel);
 }

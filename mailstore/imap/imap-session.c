@@ -63,60 +63,19 @@ void imap_stream_end(struct imap_session *s)
 		reply_end(s, 0);
 }
 
-/* Is p[0..len) the tagged OK or NO that completes the running command?
- * (Tags cannot be "*" or "+" nor contain a space, so no untagged or
- * continuation line looks like one; BAD gets no updates.) */
-static bool completes_command(const struct imap_session *s, const char *p, size_t len)
-{
-	if (s->cmd == NULL)
-		return false;
-	size_t tl = strlen(s->cmd->tag);
-	if (len < tl + 3 || memcmp(p, s->cmd->tag, tl) != 0 || p[tl] != ' ')
-		return false;
-	p += tl + 1;
-	len -= tl + 1;
-	return (memcmp(p, "OK", 2) == 0 || memcmp(p, "NO", 2) == 0) && (len == 2 || p[2] == ' ');
-}
-
-/* The untagged updates go out right before the completion line. */
-static void before_completion(struct imap_session *s)
-{
-	const struct imap_command *c = s->cmd;
-	s->cmd = NULL; /* once per command, and no recursion */
-	imap_post_command(s, c);
-}
-
 void imap_reply(struct imap_session *s, const char *fmt, ...)
 {
 	if (s->dead)
 		return;
-	size_t start = s->out.len;
 	va_list ap;
 	va_start(ap, fmt);
 	int r = buf_vprintf(&s->out, fmt, ap);
 	va_end(ap);
-	if (r == 0 && completes_command(s, s->out.data + start, s->out.len - start)) {
-		/* take the line back out, add the updates, put it after them */
-		struct buf line;
-		buf_init(&line, 0);
-		r = buf_append(&line, s->out.data + start, s->out.len - start);
-		s->out.len = start;
-		s->out.data[start] = '\0';
-		if (r == 0) {
-			before_completion(s);
-			r = s->dead ? -1 : buf_append(&s->out, line.data, line.len);
-		}
-		buf_free(&line);
-	}
 	reply_end(s, r);
 }
 
 void imap_reply_buf(struct imap_session *s, const struct buf *line)
 {
-	if (s->dead)
-		return;
-	if (completes_command(s, line->data, line->len))
-		before_completion(s);
 	if (!s->dead)
 		reply_end(s, buf_append(&s->out, line->data, line->len));
 }
