@@ -429,7 +429,7 @@ static void test_status_of_committed_and_unknown(void **state)
 	struct queue_client qc;
 	connect_ok(f, &qc, false);
 	char id[QUEUE_ID_LEN + 1];
-	assert_int_equal(submit(&qc, &env2, "Subject: s\r\n\r\nx\r\n", 19, id), QUEUE_OK);
+	assert_int_equal(submit(&qc, &env2, "Subject: s\r\n\r\nx\r\n", 17, id), QUEUE_OK);
 	assert_int_equal(queue_client_admin(&qc, QUEUE_ADMIN_STATUS, id, NULL), QUEUE_OK);
 	assert_int_equal(
 	    queue_client_admin(&qc, QUEUE_ADMIN_STATUS, "05f1a2b3c4d5e60001abcdef", NULL),
