@@ -302,6 +302,9 @@ const struct cfg_key cfg_schema[] = {
 	{"login_ipv6_prefix", CFG_UINT, "64",
 	 "IPv6 clients count per network of this prefix (limits and failure delay)",
 	 check_ipv6_prefix},
+	{"mail_max_userip_connections", CFG_UINT, "10",
+	 "simultaneous IMAP (and, counted apart, POP3) sessions of one user from one "
+	 "address (IPv6: login_ipv6_prefix network); 0 = no limit", NULL},
 	{"login_idle_timeout", CFG_TIME, "3m",
 	 "disconnect idle clients before login", NULL},
 	{"login_max_line_length", CFG_SIZE, "64k",
