@@ -382,6 +382,9 @@ const struct cfg_key cfg_schema[] = {
 	 "submission (STARTTLS) listen addresses", check_listen},
 	{"submissions_listen", CFG_LIST, "*:465 [::]:465",
 	 "submission over TLS listen addresses", check_listen},
+	{"lmtp_max_sessions", CFG_UINT, "256",
+	 "simultaneous LMTP sessions (UNIX socket and TCP); one more gets 421 4.3.2; "
+	 "0 = no limit", NULL},
 	{"lmtp_listen", CFG_LIST, "127.0.0.1:24",
 	 "LMTP listen addresses (local delivery)", check_listen},
 	{NULL, CFG_STRING, NULL, NULL, NULL},
