@@ -158,7 +158,7 @@ static int run(struct deliver_ctx *c)
 	const char *rcpt = c->address ? c->address : c->u.user;
 	if ((r = check_addr("recipient", rcpt, SMTP_ADDR_ALLOW_NODOMAIN, &to)) != 0)
 		return r;
-	int spool = lmtp_spool_open();
+	int spool = lmtp_spool_open(NULL);
 	if (spool < 0)
 		return EX_TEMPFAIL;
 	r = read_message(spool, config_size(c->cfg, "message_size_limit"));

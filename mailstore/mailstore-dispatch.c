@@ -2,8 +2,9 @@
  * Login daemons connect to `handoff`, handshake, then send SESSION lines with
  * a client descriptor attached. Each session gets a forked worker
  * (mailstore-worker.c) that redeems the token itself, so the dispatcher never
- * blocks on auth; the worker's one-line report over a pipe decides whether the
- * login daemon hears OK or FAIL. */
+ * blocks on auth; the worker's one-line report over a socket decides whether the
+ * login daemon hears OK or FAIL. After OK the dispatcher answers the worker GO,
+ * or LIMIT when mail_max_userip_connections is reached (mailstore-userip.h). */
 #include "mailstore-dispatch.h"
 
 #include <errno.h>
@@ -18,10 +19,12 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "config.h"
 #include "evloop.h"
 #include "handoff.h"
 #include "lmtp.h"
 #include "log.h"
+#include "mailstore-userip.h"
 #include "mailstore-worker.h"
 #include "wire.h"
 
@@ -49,6 +52,9 @@ struct worker {
 	bool reported, exited;
 	bool started; /* reported OK: the session is running */
 	char proto[8], session[64], rip[64], user[256];
+	/* counted for mail_max_userip_connections once started; key.user is
+	 * the user auth named (owned), never the login daemon's claim */
+	struct userip key;
 	struct buf report;
 	struct worker *next;
 };
@@ -64,6 +70,8 @@ struct dispatch {
 	struct worker *workers;
 	size_t nworkers;
 	struct lmtp_server *lmtp;
+	uint64_t userip_limit; /* mail_max_userip_connections; 0 = none */
+	unsigned v6_prefix;    /* login_ipv6_prefix */
 	bool quitting;
 	bool freeing;
 };
@@ -108,13 +116,40 @@ static void worker_free(struct worker *w)
 			break;
 		}
 	d->nworkers--;
+	free(w->key.user);
 	buf_free(&w->report);
 	free(w);
 	dispatch_check_done(d);
 }
 
+/* A worker that reported OK as user: may its session run, or is that user
+ * at its limit of sessions of this protocol from this address? The worker
+ * hears GO or LIMIT (and then tells the client itself). */
+static void worker_admit(struct worker *w, const char *user)
+{
+	struct dispatch *d = w->d;
+	w->key.user = strdup(user);
+	size_t running = 0;
+	for (struct worker *o = d->workers; o != NULL; o = o->next)
+		if (o != w && !o->exited && userip_same(&o->key, &w->key))
+			running++;
+	bool over = w->key.user == NULL || userip_over(running, d->userip_limit);
+	if (over && w->key.user != NULL) {
+		log_msg(d->log, LOG_WARNING, w->session,
+		        "%s session of user=<%s> from %s refused: maximum number of connections "
+		        "from user+IP exceeded (mail_max_userip_connections=%llu)",
+		        w->proto, user, w->rip, (unsigned long long)d->userip_limit);
+		free(w->key.user);
+		w->key.user = NULL; /* not counted: it ends at once */
+	}
+	const char *verdict = over ? "LIMIT\n" : "GO\n";
+	/* A few bytes into an empty socket buffer: never blocks. A worker that
+	 * died meanwhile is reaped as usual. */
+	(void)send(w->report_fd, verdict, strlen(verdict), MSG_NOSIGNAL | MSG_DONTWAIT);
+}
+
 /* The worker's report decides the answer to the login daemon. */
-static void worker_finish_report(struct worker *w, const char *reason)
+static void worker_finish_report(struct worker *w, const char *reason, const char *user)
 {
 	struct dispatch *d = w->d;
 	w->reported = true;
@@ -122,6 +157,8 @@ static void worker_finish_report(struct worker *w, const char *reason)
 	if (w->ev != NULL)
 		event_free(w->ev);
 	w->ev = NULL;
+	if (reason == NULL)
+		worker_admit(w, user);
 	close(w->report_fd);
 	w->report_fd = -1;
 	if (reason != NULL)
@@ -152,7 +189,7 @@ static void worker_report_cb(evutil_socket_t fd, short what, void *arg)
 	if (r > 0 && buf_append(&w->report, chunk, (size_t)r) == 0 &&
 	    memchr(w->report.data, '\n', w->report.len) == NULL)
 		return;
-	const char *reason = "worker ended before the session started";
+	const char *reason = "worker ended before the session started", *user = NULL;
 	struct wire_field f[4];
 	int n = -1;
 	char *lf = w->report.len > 0 ? memchr(w->report.data, '\n', w->report.len) : NULL;
@@ -160,11 +197,12 @@ static void worker_report_cb(evutil_socket_t fd, short what, void *arg)
 		*lf = '\0'; /* wire_decode ends the last field only when it shrank */
 		n = wire_decode(w->report.data, (size_t)(lf - w->report.data), f, 4);
 	}
-	if (n >= 1 && wire_field_eq(&f[0], "OK"))
-		reason = NULL;
+	if (n == 2 && wire_field_eq(&f[0], "OK") && f[1].len > 5 &&
+	    strncmp(f[1].p, "user=", 5) == 0)
+		reason = NULL, user = f[1].p + 5;
 	else if (n >= 2 && wire_field_eq(&f[0], "FAIL") && f[1].len > 7)
 		reason = f[1].p + 7; /* after "reason=" */
-	worker_finish_report(w, reason);
+	worker_finish_report(w, reason, user);
 }
 
 /* Fork the worker for one decoded SESSION; the client fd is the child's from
@@ -175,7 +213,8 @@ static int dispatch_fork(struct ho_conn *c, const struct handoff_req *req, int c
 	struct dispatch *d = c->d;
 	int pfd[2];
 	struct worker *w = calloc(1, sizeof(*w));
-	if (w == NULL || pipe2(pfd, O_CLOEXEC) < 0) {
+	/* A socket, not a pipe: after OK the worker waits for GO or LIMIT. */
+	if (w == NULL || socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pfd) < 0) {
 		free(w);
 		return *reason_r = "out of resources", -1;
 	}
@@ -210,6 +249,7 @@ static int dispatch_fork(struct ho_conn *c, const struct handoff_req *req, int c
 	snprintf(w->session, sizeof(w->session), "%s", req->session);
 	snprintf(w->rip, sizeof(w->rip), "%s", req->rip);
 	snprintf(w->user, sizeof(w->user), "%s", req->user);
+	userip_init(&w->key, req->proto, req->rip, d->v6_prefix);
 	w->next = d->workers;
 	d->workers = w;
 	d->nworkers++;
@@ -433,6 +473,9 @@ struct dispatch *dispatch_new(struct event_base *base, const struct config *cfg,
 	d->cfg = cfg;
 	d->log = log;
 	d->listen_fd = -1;
+	d->userip_limit = config_uint(cfg, "mail_max_userip_connections");
+	uint64_t pfx = config_uint(cfg, "login_ipv6_prefix");
+	d->v6_prefix = pfx > 128 ? 128 : (unsigned)pfx;
 	d->ev_sig[0] = evloop_add_signal(base, SIGCHLD, dispatch_sigchld_cb, d);
 	d->ev_sig[1] = evloop_add_signal(base, SIGTERM, dispatch_sigterm_cb, d);
 	d->ev_sig[2] = evloop_add_signal(base, SIGINT, dispatch_sigterm_cb, d);
@@ -484,6 +527,7 @@ void dispatch_free(struct dispatch *d)
 			close(w->report_fd);
 		}
 		d->workers = w->next;
+		free(w->key.user);
 		buf_free(&w->report);
 		free(w);
 	}

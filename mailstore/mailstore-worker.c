@@ -6,6 +6,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +20,7 @@
 #include "buf.h"
 #include "config.h"
 #include "log.h"
+#include "mailstore-userip.h"
 #include "path-check.h"
 #include "privdrop.h"
 #include "sandbox.h"
@@ -78,20 +82,66 @@ static void worker_reset_process(int keep1, int keep2)
 		_exit(1);
 }
 
-static void worker_report(int fd, const char *verb, const char *reason)
+/* "FAIL reason=..", or "OK user=<name>" (the user as auth named it, which
+ * the dispatcher counts for mail_max_userip_connections). */
+static void worker_report(int fd, const char *verb, const char *reason, const char *user)
 {
-	struct buf b;
-	buf_init(&b, 1024);
-	char rs[600];
-	snprintf(rs, sizeof(rs), "reason=%s", reason != NULL ? reason : "");
-	const char *strs[] = {verb, reason != NULL ? rs : NULL, NULL};
+	struct buf b, kv;
+	buf_init(&b, WIRE_MAX_LINE);
+	buf_init(&kv, WIRE_MAX_LINE);
+	if (reason != NULL)
+		buf_printf(&kv, "reason=%s", reason);
+	else if (user != NULL)
+		buf_printf(&kv, "user=%s", user);
+	const char *strs[] = {verb, kv.len > 0 ? kv.data : NULL, NULL};
 	if (wire_encode_strs(&b, strs) == 0) {
 		ssize_t r;
 		do
 			r = write(fd, b.data, b.len);
 		while (r < 0 && errno == EINTR);
 	}
+	buf_free(&kv);
 	buf_free(&b);
+}
+
+/* The dispatcher's answer to OK: 1 "GO" (run the session), 0 "LIMIT" (the
+ * user+IP limit is reached), -1 no answer (the dispatcher is gone). */
+static int worker_verdict(int fd)
+{
+	char line[16];
+	size_t len = 0;
+	while (len < sizeof(line)) {
+		if (session_wait_fd(fd, POLLIN, WORKER_AUTH_TIMEOUT_MS) <= 0)
+			return -1;
+		ssize_t r = read(fd, line + len, sizeof(line) - len);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return -1;
+		len += (size_t)r;
+		if (memchr(line, '\n', len) != NULL)
+			break;
+	}
+	if (len == 3 && memcmp(line, "GO\n", 3) == 0)
+		return 1;
+	if (len == 6 && memcmp(line, "LIMIT\n", 6) == 0)
+		return 0;
+	return -1;
+}
+
+/* Over the user+IP limit: the client reads why, then the connection ends. */
+static void worker_refuse_limit(const struct worker_job *job)
+{
+	struct buf b;
+	buf_init(&b, 1024);
+	uint64_t limit = config_uint(job->cfg, "mail_max_userip_connections");
+	const char *tag = job->req->tag[0] != '\0' ? job->req->tag : NULL;
+	bool plumbing = false;
+	if (userip_refusal(&b, job->req->proto, tag, limit) == 0)
+		(void)session_flush(job->client_fd, &b, WORKER_AUTH_TIMEOUT_MS, &plumbing);
+	buf_free(&b);
+	close(job->client_fd);
+	_exit(0);
 }
 
 /* mkdir -p with mode 0700 for the directories it creates. 0 or -1 (errno). */
@@ -197,26 +247,26 @@ void worker_main(const struct worker_job *job)
 	const char *reason = NULL;
 	char err[512];
 	if (worker_redeem(job, &u, &reason) < 0) {
-		worker_report(job->report_fd, "FAIL", reason);
+		worker_report(job->report_fd, "FAIL", reason, NULL);
 		_exit(1);
 	}
 	if (worker_become_user(&u, err, sizeof(err)) < 0) {
 		log_msg(job->log, LOG_ERR, req->session, "dropping privileges to %s: %s",
 		        u.rep.user, err);
-		worker_report(job->report_fd, "FAIL", "cannot drop privileges");
+		worker_report(job->report_fd, "FAIL", "cannot drop privileges", NULL);
 		_exit(1);
 	}
 	const char *se = NULL;
 	if (sandbox_enter(sandbox_kind_for(job->cfg, SANDBOX_MAILBOX), "mailstore", STDERR_FILENO,
 	                  &se) < 0) {
 		log_msg(job->log, LOG_ERR, req->session, "%s", se);
-		worker_report(job->report_fd, "FAIL", "cannot confine the session");
+		worker_report(job->report_fd, "FAIL", "cannot confine the session", NULL);
 		_exit(1);
 	}
 	if (worker_mkdirs(u.maildir) < 0) {
 		log_msg(job->log, LOG_ERR, req->session, "cannot create Maildir %s for %s: %s",
 		        u.maildir, u.rep.user, strerror(errno));
-		worker_report(job->report_fd, "FAIL", "cannot create Maildir");
+		worker_report(job->report_fd, "FAIL", "cannot create Maildir", NULL);
 		_exit(1);
 	}
 	/* Sessions do their own waiting; the login daemon may have left the
@@ -228,8 +278,13 @@ void worker_main(const struct worker_job *job)
 	 * already; setting it here too keeps streamed FETCH responses from
 	 * waiting on delayed ACKs whoever handed the socket over. */
 	(void)tcp_nodelay(job->client_fd);
-	worker_report(job->report_fd, "OK", NULL);
+	worker_report(job->report_fd, "OK", NULL, u.rep.user);
+	int verdict = worker_verdict(job->report_fd);
 	close(job->report_fd);
+	if (verdict < 0)
+		_exit(1);
+	if (verdict == 0)
+		worker_refuse_limit(job);
 	log_msg(job->log, LOG_INFO, req->session, "%s session for %s (uid %u) from %s", req->proto,
 	        u.rep.user, (unsigned)getuid(), req->rip);
 	struct session_env env = {

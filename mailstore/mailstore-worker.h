@@ -15,7 +15,9 @@ struct worker_job {
 	const struct config *cfg;
 	const struct loft_log *log;
 	int client_fd; /* the client stream handed over */
-	int report_fd; /* pipe to the dispatcher: one "OK" or "FAIL reason=.." line */
+	/* socket to the dispatcher: one "FAIL reason=.." or "OK user=.." line;
+	 * after OK the dispatcher answers "GO" or "LIMIT" */
+	int report_fd;
 	const struct handoff_req *req;
 };
 

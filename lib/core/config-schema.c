@@ -302,6 +302,9 @@ const struct cfg_key cfg_schema[] = {
 	{"login_ipv6_prefix", CFG_UINT, "64",
 	 "IPv6 clients count per network of this prefix (limits and failure delay)",
 	 check_ipv6_prefix},
+	{"mail_max_userip_connections", CFG_UINT, "10",
+	 "simultaneous IMAP (and, counted apart, POP3) sessions of one user from one "
+	 "address (IPv6: login_ipv6_prefix network); 0 = no limit", NULL},
 	{"login_idle_timeout", CFG_TIME, "3m",
 	 "disconnect idle clients before login", NULL},
 	{"login_max_line_length", CFG_SIZE, "64k",
@@ -379,6 +382,9 @@ const struct cfg_key cfg_schema[] = {
 	 "submission (STARTTLS) listen addresses", check_listen},
 	{"submissions_listen", CFG_LIST, "*:465 [::]:465",
 	 "submission over TLS listen addresses", check_listen},
+	{"lmtp_max_sessions", CFG_UINT, "256",
+	 "simultaneous LMTP sessions (UNIX socket and TCP); one more gets 421 4.3.2; "
+	 "0 = no limit", NULL},
 	{"lmtp_listen", CFG_LIST, "127.0.0.1:24",
 	 "LMTP listen addresses (local delivery)", check_listen},
 	{NULL, CFG_STRING, NULL, NULL, NULL},

@@ -31,11 +31,6 @@
 #define CHILD_TMPFAIL 75
 #define CHILD_ALREADY 10 /* a message of the same delivery id was there */
 
-int lmtp_spool_open(void)
-{
-	return memfd_create("loft-lmtp-spool", MFD_CLOEXEC);
-}
-
 void lmtp_user_clear(struct lmtp_user *u)
 {
 	free(u->user);

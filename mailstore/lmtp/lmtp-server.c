@@ -15,6 +15,7 @@
 
 #include <event2/event.h>
 
+#include "buf.h"
 #include "config.h"
 #include "evloop.h"
 #include "log.h"
@@ -22,8 +23,6 @@
 
 #define MAX_LISTENERS   8
 #define LMTP_TIMEOUT_MS (5 * 60 * 1000)
-/* Local clients only (the queue, loopback MTAs), but a bound all the same. */
-#define LMTP_MAX_SESSIONS 256
 
 struct lmtp_listener {
 	struct lmtp_server *srv;
@@ -41,7 +40,11 @@ struct lmtp_server {
 	pid_t *children;
 	size_t nchildren, capchildren;
 	unsigned long counter; /* session ids */
+	/* Local clients only (the queue, loopback MTAs), but a bound all the
+	 * same: lmtp_max_sessions; 0 = none */
+	uint64_t max_sessions;
 	char hostname[256];
+	char *spool_dir; /* <state_dir>/lmtp-spool */
 };
 
 struct lmtp_server *lmtp_server_new(struct event_base *base, const struct config *cfg,
@@ -58,6 +61,19 @@ struct lmtp_server *lmtp_server_new(struct event_base *base, const struct config
 		snprintf(s->hostname, sizeof(s->hostname), "%s", hn);
 	else if (gethostname(s->hostname, sizeof(s->hostname) - 1) < 0)
 		snprintf(s->hostname, sizeof(s->hostname), "localhost");
+	s->max_sessions = config_uint(cfg, "lmtp_max_sessions");
+	struct buf path;
+	buf_init(&path, 4096);
+	char err[512];
+	if (buf_printf(&path, "%s/lmtp-spool", config_str(cfg, "state_dir")) < 0 ||
+	    (s->spool_dir = buf_steal(&path)) == NULL) {
+		buf_free(&path);
+		free(s);
+		return NULL;
+	}
+	/* Without it DATA is answered 451 4.3.0, never spooled to memory. */
+	if (lmtp_spool_prepare(s->spool_dir, err, sizeof(err)) < 0)
+		log_error(log, "LMTP spool directory: %s", err);
 	return s;
 }
 
@@ -88,6 +104,7 @@ static void session_child(struct lmtp_server *s, int cfd, bool is_tcp)
 	    .lookup = lmtp_lookup_auth,
 	    .lookup_ctx = &al,
 	    .session_id = sid,
+	    .spool_dir = s->spool_dir,
 	    .log = s->log,
 	};
 	log_msg(s->log, LOG_DEBUG, sid, "LMTP connection on %s", is_tcp ? "TCP" : "UNIX socket");
@@ -111,10 +128,11 @@ static void on_accept(evutil_socket_t fd, short what, void *arg)
 	/* lmtp_listen is TCP: pipelined replies must not wait for a delayed
 	 * ACK (a no-op on the UNIX socket the queue uses). */
 	(void)tcp_nodelay(cfd);
-	if (lmtp_server_active(s) >= LMTP_MAX_SESSIONS) {
+	if (s->max_sessions > 0 && lmtp_server_active(s) >= s->max_sessions) {
 		static const char busy[] = "421 4.3.2 Too many LMTP sessions, try again later\r\n";
-		log_warning(s->log, "LMTP: %d sessions running, connection refused",
-		            LMTP_MAX_SESSIONS);
+		log_warning(s->log,
+		            "LMTP: %llu sessions running (lmtp_max_sessions), connection refused",
+		            (unsigned long long)s->max_sessions);
 		if (write(cfd, busy, sizeof(busy) - 1) < 0) {
 			/* the client is gone already: nothing to tell */
 		}
@@ -207,5 +225,6 @@ void lmtp_server_free(struct lmtp_server *s)
 		return;
 	lmtp_server_close_listeners(s);
 	free(s->children);
+	free(s->spool_dir);
 	free(s);
 }

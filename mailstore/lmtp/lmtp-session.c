@@ -305,7 +305,7 @@ static int cmd_data(struct lmtp_sess *s, const struct smtp_cmd *c)
 		reply(s, "503 5.5.1 No valid recipients");
 		return H_OK;
 	}
-	int spool = lmtp_spool_open();
+	int spool = lmtp_spool_open(s->o->spool_dir);
 	if (spool < 0) {
 		reply(s, "451 4.3.0 Cannot create spool file");
 		return H_OK;

@@ -68,6 +68,7 @@ struct lmtp_session_opts {
 	lmtp_lookup_fn *lookup;
 	void *lookup_ctx;
 	const char *session_id; /* for log lines */
+	const char *spool_dir;  /* DATA is spooled to a file here; NULL = memfd */
 	const struct loft_log *log;
 };
 
@@ -111,8 +112,17 @@ int lmtp_deliver_user(int spool_fd, const char *sender, const char *rcpt, const 
 int lmtp_deliver_once(int spool_fd, const char *qid, const char *sender, const char *rcpt,
                       const struct lmtp_user *u, bool drop_privs, const struct loft_log *log,
                       char *err, size_t errlen);
-/* An anonymous spool file (memfd or O_TMPFILE), or -1. */
-int lmtp_spool_open(void);
+/* ---- the DATA spool (lmtp-spool.c) ---- */
+
+/* An anonymous spool file: with dir, an unnamed file on disk in dir
+ * (O_TMPFILE, else a created and at once unlinked one), so a message never
+ * sits in memory; without dir (NULL, loft-deliver's one message) a memfd.
+ * -1 with errno. */
+int lmtp_spool_open(const char *dir);
+/* Make dir the private spool directory: created mode 0700 when missing; it
+ * must be a real directory (no symlink) owned by the effective uid, and is
+ * set to 0700. 0, or -1 with err. */
+int lmtp_spool_prepare(const char *dir, char *err, size_t errlen);
 
 /* ---- duplicate suppression (lmtp-dedup.c), pure ---- */
 

@@ -1,7 +1,9 @@
 /* test-lmtp-session.c: the LMTP session (mailstore/lmtp/lmtp-session.c) served in a
  * forked child over a socketpair, with a fake recipient lookup and real
  * Maildir delivery into a temp dir (X-LOFT-QID duplicate suppression too);
- * plus the pure DATA decoder. */
+ * DATA spooled to an unnamed file in a spool directory, and the 451s when
+ * that directory is missing or a spool write fails midway; plus the pure
+ * DATA decoder and lmtp_spool_prepare. */
 #include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -13,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -28,7 +31,9 @@ struct fixture {
 	char dir[64];
 	int fd; /* client end */
 	pid_t pid;
-	int timeout_ms; /* 0: 5 s */
+	int timeout_ms;  /* 0: 5 s */
+	char spool[128]; /* spool_dir; "" = memfd */
+	long fsize;      /* > 0: RLIMIT_FSIZE of the session (a full disk) */
 	char rbuf[65536];
 	size_t rlen;
 };
@@ -62,6 +67,12 @@ static void start_max(struct fixture *f, uint64_t limit, unsigned max_rcpts)
 	assert_true(f->pid >= 0);
 	if (f->pid == 0) {
 		close(sv[0]);
+		if (f->fsize > 0) {
+			struct rlimit rl = {.rlim_cur = (rlim_t)f->fsize,
+			                    .rlim_max = (rlim_t)f->fsize};
+			signal(SIGXFSZ, SIG_IGN); /* a write past it fails with EFBIG */
+			assert_int_equal(setrlimit(RLIMIT_FSIZE, &rl), 0);
+		}
 		struct loft_log lg;
 		log_open_master(&lg, "test", "-", "mail", LOG_DEBUG);
 		struct lmtp_session_opts o = {
@@ -74,6 +85,7 @@ static void start_max(struct fixture *f, uint64_t limit, unsigned max_rcpts)
 		    .lookup = fake_lookup,
 		    .lookup_ctx = f,
 		    .session_id = "t",
+		    .spool_dir = f->spool[0] != '\0' ? f->spool : NULL,
 		};
 		_exit(lmtp_session_run(sv[1], &o) == 0 ? 0 : 1);
 	}
@@ -488,6 +500,150 @@ static void test_queue_id_dedup(void **state)
 	quit(f);
 }
 
+/* The entries of dir (without . and ..), or -1 when it cannot be read. */
+static int dir_entries(const char *dir)
+{
+	DIR *d = opendir(dir);
+	if (d == NULL)
+		return -1;
+	int n = 0;
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL)
+		n += strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
+	closedir(d);
+	return n;
+}
+
+/* One transaction for alice with body repeated reps times, up to the
+ * replies to DATA's end. */
+static void send_message(struct fixture *f, const char *line, int reps)
+{
+	expect(f, "220");
+	SEND(f, "LHLO c\r\nMAIL FROM:<a@b.org>\r\nRCPT TO:<alice@x.org>\r\n");
+	expect(f, "250 SMTPUTF8");
+	expect(f, "250 2.1.0");
+	expect(f, "250 2.1.5");
+	SEND(f, "DATA\r\n");
+	expect(f, "354");
+	SEND(f, "Subject: big\r\n\r\n");
+	for (int i = 0; i < reps; i++)
+		send_str(f, line, strlen(line));
+	SEND(f, ".\r\n");
+}
+
+static void test_spool_on_disk(void **state)
+{
+	struct fixture *f = *state;
+	char err[256], msg[256];
+	snprintf(f->spool, sizeof(f->spool), "%s/spool", f->dir);
+	assert_int_equal(lmtp_spool_prepare(f->spool, err, sizeof(err)), 0);
+	start(f, 0);
+	/* 2 MB through the spool; the session never holds it in memory */
+	static const char line[] =
+	    "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcd\r\n";
+	send_message(f, line, 32768);
+	expect(f, "250 2.0.0 <alice@x.org> Saved");
+	quit(f);
+	assert_int_equal(maildir_files(f, "alice", "new", msg, sizeof(msg)), 1);
+	static const char head[] =
+	    "Return-Path: <a@b.org>\nDelivered-To: <alice@x.org>\nSubject: big\n\n0123";
+	assert_memory_equal(msg, head, sizeof(head) - 1);
+	/* an unnamed file: nothing is left in the spool directory */
+	assert_int_equal(dir_entries(f->spool), 0);
+	char path[512];
+	struct stat st;
+	snprintf(path, sizeof(path), "%s/alice/Maildir/new", f->dir);
+	DIR *d = opendir(path);
+	assert_non_null(d);
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL && e->d_name[0] == '.')
+		;
+	assert_non_null(e);
+	snprintf(path, sizeof(path), "%s/alice/Maildir/new/%s", f->dir, e->d_name);
+	closedir(d);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_size, 51 + 14 + 32768 * 63); /* CRLF stored as LF */
+}
+
+static void test_spool_dir_missing(void **state)
+{
+	struct fixture *f = *state;
+	snprintf(f->spool, sizeof(f->spool), "%s/no-such-spool", f->dir);
+	start(f, 0);
+	expect(f, "220");
+	SEND(f, "LHLO c\r\nMAIL FROM:<a@b.org>\r\nRCPT TO:<alice@x.org>\r\nDATA\r\n");
+	expect(f, "250 SMTPUTF8");
+	expect(f, "250 2.1.0");
+	expect(f, "250 2.1.5");
+	/* refused before 354: never spooled to memory instead */
+	expect(f, "451 4.3.0 Cannot create spool file");
+	quit(f);
+	assert_int_equal(maildir_files(f, "alice", "new", NULL, 0), 0);
+	assert_int_equal(maildir_files(f, "alice", "tmp", NULL, 0), 0);
+}
+
+static void test_spool_full(void **state)
+{
+	struct fixture *f = *state;
+	char err[256];
+	snprintf(f->spool, sizeof(f->spool), "%s/spool", f->dir);
+	assert_int_equal(lmtp_spool_prepare(f->spool, err, sizeof(err)), 0);
+	f->fsize = 256 * 1024; /* the spool's disk is full after 256 KB */
+	start(f, 0);
+	static const char line[] =
+	    "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcd\r\n";
+	send_message(f, line, 16384); /* 1 MB */
+	/* the whole message was read, none of it is stored */
+	expect(f, "451 4.3.0 <alice@x.org> Spool write failed");
+	SEND(f, "NOOP\r\n");
+	expect(f, "250");
+	quit(f);
+	assert_int_equal(maildir_files(f, "alice", "new", NULL, 0), 0);
+	assert_int_equal(maildir_files(f, "alice", "tmp", NULL, 0), 0);
+	assert_int_equal(dir_entries(f->spool), 0);
+}
+
+static void test_spool_prepare(void **state)
+{
+	struct fixture *f = *state;
+	char dir[128], link[128], err[256];
+	struct stat st;
+	snprintf(dir, sizeof(dir), "%s/sp", f->dir);
+	assert_int_equal(lmtp_spool_prepare(dir, err, sizeof(err)), 0);
+	assert_int_equal(lstat(dir, &st), 0);
+	assert_true(S_ISDIR(st.st_mode));
+	assert_int_equal(st.st_mode & 07777, 0700);
+	/* a group-readable one is made private again */
+	assert_int_equal(chmod(dir, 0755), 0);
+	assert_int_equal(lmtp_spool_prepare(dir, err, sizeof(err)), 0);
+	assert_int_equal(stat(dir, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0700);
+	/* a symlink is refused, and so is a file */
+	snprintf(link, sizeof(link), "%s/sp-link", f->dir);
+	assert_int_equal(symlink(dir, link), 0);
+	assert_int_equal(lmtp_spool_prepare(link, err, sizeof(err)), -1);
+	snprintf(link, sizeof(link), "%s/sp-file", f->dir);
+	int fd = open(link, O_CREAT | O_WRONLY, 0600);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(lmtp_spool_prepare(link, err, sizeof(err)), -1);
+	snprintf(link, sizeof(link), "%s/no/such/parent", f->dir);
+	assert_int_equal(lmtp_spool_prepare(link, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "mkdir"));
+	/* a spool file is an unnamed file in the directory, readable back */
+	fd = lmtp_spool_open(dir);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "abc", 3), 3);
+	char b[4] = {0};
+	assert_int_equal(pread(fd, b, 3, 0), 3);
+	assert_string_equal(b, "abc");
+	assert_int_equal(dir_entries(dir), 0);
+	close(fd);
+	fd = lmtp_spool_open(NULL); /* loft-deliver's memfd */
+	assert_true(fd >= 0);
+	close(fd);
+}
+
 static void test_data_decoder(void **state)
 {
 	(void)state;
@@ -546,6 +702,10 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_many_recipients, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_idle_timeout, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_queue_id_dedup, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_spool_on_disk, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_spool_dir_missing, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_spool_full, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_spool_prepare, setup, teardown),
 	    cmocka_unit_test(test_data_decoder),
 	    cmocka_unit_test(test_maildir_path),
 	};
