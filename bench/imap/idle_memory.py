@@ -135,6 +135,9 @@ def main():
     ap.add_argument("--no-build", action="store_true")
     ap.add_argument("--no-dovecot", action="store_true")
     ap.add_argument("--keep-tmp", action="store_true")
+    ap.add_argument("--loft-set", action="append", default=[],
+                    metavar="KEY=VALUE",
+                    help="one more Loft config key (e.g. seccomp=no), repeatable")
     args = ap.parse_args()
     if os.geteuid() != 0:
         sys.exit("bench/imap/idle_memory.py: run as root")
@@ -165,7 +168,8 @@ def main():
             write_users(s.users, s.mail, users)
             for n, u in zip(sizes, users):
                 fresh_copies(seeds[n], s.mail, [u])
-        start_loft(servers[0], build_dir, "imap", LOFT_EXES)
+        start_loft(servers[0], build_dir, "imap", LOFT_EXES,
+                   extra=dict(kv.split("=", 1) for kv in args.loft_set))
         for s in servers[1:]:
             start_dovecot(s, "imap", hp=s.name == "dovecot-hp", extra=DOVECOT_EXTRA)
         for n, u in zip(sizes, users):
