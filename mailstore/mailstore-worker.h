@@ -6,6 +6,7 @@
 #define LOFT_MAILSTORE_WORKER_H
 
 #include "handoff.h"
+#include "sandbox.h"
 #include "session.h"
 
 struct config;
@@ -17,6 +18,7 @@ struct worker_job {
 	int client_fd; /* the client stream handed over */
 	int report_fd; /* pipe to the dispatcher: one "OK" or "FAIL reason=.." line */
 	const struct handoff_req *req;
+	const struct sandbox_filter *filter; /* seccomp filter to install; NULL: none */
 };
 
 /* Child side, right after fork(); never returns (exits with the session's

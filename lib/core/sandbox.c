@@ -390,19 +390,20 @@ int sandbox_prepare(enum sandbox_kind kind, struct sandbox_filter *f, const char
 	int rc = build(ctx, &kinds[kind], &which);
 	/* libseccomp 2.5 exports to a descriptor only */
 	int fd = rc == 0 ? memfd_create("loft-seccomp", MFD_CLOEXEC) : -1;
-	if (fd >= 0 && seccomp_export_bpf(ctx, fd) == 0) {
-		off_t size = lseek(fd, 0, SEEK_END);
-		size_t n = size > 0 ? (size_t)size / sizeof(struct sock_filter) : 0;
-		if (n > 0 && n <= BPF_MAXINSNS && (size_t)size % sizeof(struct sock_filter) == 0 &&
-		    (f->insns = malloc((size_t)size)) != NULL &&
-		    pread(fd, f->insns, (size_t)size, 0) == size) {
-			f->len = (unsigned short)n;
-			f->kind = kind;
-		}
+	rc = fd >= 0 ? seccomp_export_bpf(ctx, fd) : -1;
+	/* released before the copy is allocated, so the build's many freed
+	 * blocks merge instead of lying below a live one */
+	seccomp_release(ctx);
+	off_t size = rc == 0 ? lseek(fd, 0, SEEK_END) : -1;
+	size_t n = size > 0 ? (size_t)size / sizeof(struct sock_filter) : 0;
+	if (n > 0 && n <= BPF_MAXINSNS && (size_t)size % sizeof(struct sock_filter) == 0 &&
+	    (f->insns = malloc((size_t)size)) != NULL &&
+	    pread(fd, f->insns, (size_t)size, 0) == size) {
+		f->len = (unsigned short)n;
+		f->kind = kind;
 	}
 	if (fd >= 0)
 		close(fd);
-	seccomp_release(ctx);
 	if (f->kind == SANDBOX_NONE) {
 		free(f->insns);
 		f->insns = NULL;
