@@ -6,6 +6,7 @@
 #define LOFT_MAILSTORE_WORKER_H
 
 #include "handoff.h"
+#include "sandbox.h"
 #include "session.h"
 
 struct config;
@@ -19,6 +20,7 @@ struct worker_job {
 	 * after OK the dispatcher answers "GO" or "LIMIT" */
 	int report_fd;
 	const struct handoff_req *req;
+	const struct sandbox_filter *filter; /* seccomp filter to install; NULL: none */
 };
 
 /* Child side, right after fork(); never returns (exits with the session's

@@ -7,11 +7,16 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <sched.h>
 #include <seccomp.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <termios.h>
 #include <unistd.h>
@@ -335,16 +340,9 @@ static int build(scmp_filter_ctx ctx, const struct kind_spec *k, const char **er
 	return 0;
 }
 
-int sandbox_enter(enum sandbox_kind kind, const char *name, int log_fd, const char **error_r)
+/* The SIGSYS handler and its log line, before any filter goes on. */
+static int install_trap(const char *name, int log_fd, const char **error_r)
 {
-	if (kind == SANDBOX_NONE)
-		return 0;
-	if ((unsigned)kind >= sizeof(kinds) / sizeof(kinds[0])) {
-		*error_r = "seccomp: unknown process kind";
-		return -1;
-	}
-	const struct kind_spec *k = &kinds[kind];
-
 	/* <3> is the log pipe's error priority (log.h). */
 	violation.fd = log_fd;
 	violation.prefix_len = 0;
@@ -365,14 +363,31 @@ int sandbox_enter(enum sandbox_kind kind, const char *name, int log_fd, const ch
 		*error_r = "seccomp: cannot install the SIGSYS handler";
 		return -1;
 	}
+	return 0;
+}
 
+static int check_kind(enum sandbox_kind kind, const char **error_r)
+{
+	if ((unsigned)kind >= sizeof(kinds) / sizeof(kinds[0])) {
+		*error_r = "seccomp: unknown process kind";
+		return -1;
+	}
+	return 0;
+}
+
+int sandbox_enter(enum sandbox_kind kind, const char *name, int log_fd, const char **error_r)
+{
+	if (kind == SANDBOX_NONE)
+		return 0;
+	if (check_kind(kind, error_r) < 0 || install_trap(name, log_fd, error_r) < 0)
+		return -1;
 	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_TRAP);
 	if (ctx == NULL) {
 		*error_r = "seccomp: seccomp_init failed";
 		return -1;
 	}
 	const char *which = NULL;
-	int rc = build(ctx, k, &which);
+	int rc = build(ctx, &kinds[kind], &which);
 	/* The kernel takes a filter from a process without CAP_SYS_ADMIN only
 	 * under NO_NEW_PRIVS, which privdrop has set already for every dropped
 	 * process; root ones (auth) load without it, so setuid PAM helpers keep
@@ -388,4 +403,70 @@ int sandbox_enter(enum sandbox_kind kind, const char *name, int log_fd, const ch
 		return -1;
 	}
 	return 0;
+}
+
+int sandbox_prepare(enum sandbox_kind kind, struct sandbox_filter *f, const char **error_r)
+{
+	memset(f, 0, sizeof(*f));
+	if (kind == SANDBOX_NONE)
+		return 0;
+	if (check_kind(kind, error_r) < 0)
+		return -1;
+	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_TRAP);
+	if (ctx == NULL) {
+		*error_r = "seccomp: seccomp_init failed";
+		return -1;
+	}
+	const char *which = NULL;
+	int rc = build(ctx, &kinds[kind], &which);
+	/* libseccomp 2.5 exports to a descriptor only */
+	int fd = rc == 0 ? memfd_create("loft-seccomp", MFD_CLOEXEC) : -1;
+	rc = fd >= 0 ? seccomp_export_bpf(ctx, fd) : -1;
+	/* released before the copy is allocated, so the build's many freed
+	 * blocks merge instead of lying below a live one */
+	seccomp_release(ctx);
+	off_t size = rc == 0 ? lseek(fd, 0, SEEK_END) : -1;
+	size_t n = size > 0 ? (size_t)size / sizeof(struct sock_filter) : 0;
+	if (n > 0 && n <= BPF_MAXINSNS && (size_t)size % sizeof(struct sock_filter) == 0 &&
+	    (f->insns = malloc((size_t)size)) != NULL &&
+	    pread(fd, f->insns, (size_t)size, 0) == size) {
+		f->len = (unsigned short)n;
+		f->kind = kind;
+	}
+	if (fd >= 0)
+		close(fd);
+	if (f->kind == SANDBOX_NONE) {
+		free(f->insns);
+		f->insns = NULL;
+		*error_r = which != NULL ? "seccomp: cannot add a rule to the filter"
+		                         : "seccomp: cannot export the filter";
+		return -1;
+	}
+	return 0;
+}
+
+int sandbox_enter_prepared(const struct sandbox_filter *f, const char *name, int log_fd,
+                           const char **error_r)
+{
+	if (f == NULL || f->kind == SANDBOX_NONE)
+		return 0;
+	if (install_trap(name, log_fd, error_r) < 0)
+		return -1;
+	/* as seccomp_load does under SCMP_FLTATR_CTL_NNP (see sandbox_enter) */
+	if (geteuid() != 0 && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
+		*error_r = "seccomp: cannot set NO_NEW_PRIVS";
+		return -1;
+	}
+	struct sock_fprog prog = {.len = f->len, .filter = f->insns};
+	if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0) < 0) {
+		*error_r = "seccomp: the kernel refused the filter";
+		return -1;
+	}
+	return 0;
+}
+
+void sandbox_filter_free(struct sandbox_filter *f)
+{
+	free(f->insns);
+	memset(f, 0, sizeof(*f));
 }

@@ -171,7 +171,9 @@ static bool first_login(const char *maildir)
 }
 
 /* Open the store, create INBOX if needed and, on the first IMAP login, the
- * mailbox_autocreate folders. */
+ * mailbox_autocreate folders. INBOX is not opened: its uidlist and index
+ * would cost an idle session about 0.1 KB per message (issue 16); SELECT,
+ * STATUS and the like load them when asked. */
 static int init_store(struct imap_session *s, const char **error_r)
 {
 	s->sep = '/';
@@ -180,12 +182,8 @@ static int init_store(struct imap_session *s, const char **error_r)
 	if (maildir_store_init(&s->store, s->env->maildir, s->sep, NULL, error_r) < 0)
 		return -1;
 	s->store_ok = true;
-	/* Fails with "exists" for a ready INBOX; the open below tells. */
-	(void)maildir_folder_create(&s->store, "INBOX", error_r);
-	struct maildir_mailbox *box;
-	if (maildir_mailbox_open(&s->store, "INBOX", 0, &box, error_r) < 0)
+	if (maildir_inbox_ensure(&s->store, error_r) < 0)
 		return -1;
-	maildir_mailbox_close(box);
 	size_t n = 0;
 	const char *const *names = s->env->cfg != NULL && first_login(s->env->maildir)
 	                               ? config_list(s->env->cfg, "mailbox_autocreate", &n)

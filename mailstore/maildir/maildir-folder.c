@@ -170,6 +170,35 @@ static int ensure_root(struct maildir_store *st, const char **error_r)
 	return make_subdirs(st, st->root, error_r);
 }
 
+int maildir_inbox_ensure(struct maildir_store *st, const char **error_r)
+{
+	if (ensure_root(st, error_r) < 0)
+		return -1;
+	static const char *const subs[] = {"", "tmp", "new", "cur"};
+	for (size_t i = 0; i < 4; i++) {
+		char *p =
+		    subs[i][0] != '\0' ? maildir_path_join(st->root, subs[i]) : strdup(st->root);
+		if (p == NULL)
+			return maildir_fail(st, error_r, "out of memory");
+		/* what a later open needs: directories the user may list and
+		 * write (the uidlist lock lives in the root) */
+		struct stat sb;
+		int ok = stat(p, &sb) == 0;
+		if (ok && !S_ISDIR(sb.st_mode)) {
+			errno = ENOTDIR;
+			ok = 0;
+		}
+		if (ok && access(p, R_OK | W_OK | X_OK) < 0)
+			ok = 0;
+		if (!ok)
+			maildir_fail_errno(st, error_r, "unusable INBOX directory %s", p);
+		free(p);
+		if (!ok)
+			return -1;
+	}
+	return 0;
+}
+
 int maildir_folder_exists(struct maildir_store *st, const char *name)
 {
 	const char *error;

@@ -117,6 +117,10 @@ char *maildir_folder_path(struct maildir_store *st, const char *name, const char
  * Returns 0, or -1 (also when it already exists: "exists"; for INBOX any
  * missing tmp/ new/ cur/ are still added). */
 int maildir_folder_create(struct maildir_store *st, const char *name, const char **error_r);
+/* Make INBOX usable without opening it (no uidlist or index is read):
+ * creates the root and tmp/ new/ cur/ when missing and checks they are
+ * directories the user can list and write. 0, or -1 with *error_r. */
+int maildir_inbox_ensure(struct maildir_store *st, const char **error_r);
 /* Rename a folder and all its children; INBOX cannot be renamed here. */
 int maildir_folder_rename(struct maildir_store *st, const char *from, const char *to,
                           const char **error_r);

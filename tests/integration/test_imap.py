@@ -734,7 +734,8 @@ SyncState *
 class ResourceTest(ImapBase):
     """Bounds on what one command can make the worker hold (issue 18):
     FETCH of many BODY[] items is streamed, and the literals of one command
-    are capped by imap_max_command_size with a clean BAD."""
+    are capped by imap_max_command_size with a clean BAD; an idle logged-in
+    session's worker does not grow with the INBOX (issue 16)."""
     extra = {"message_size_limit": "8M", "imap_max_command_size": "9M"}
 
     def worker_pids(self):
@@ -787,6 +788,49 @@ class ResourceTest(ImapBase):
         self.assertLess((peak - base) * 1024, 6 * len(msg),
                         "worker peak RSS grew from %d to %d KiB" % (base, peak))
         self.assertTrue(r.cmd("n", "NOOP")[-1].startswith(b"n OK"))
+
+    def fill_inbox(self, user, count):
+        """count small messages written straight into new/ (no delivery
+        needed: only their number matters here)."""
+        self.reset(user)
+        new = os.path.join(self.maildir(user), "new")
+        for sub in ("cur", "new", "tmp"):
+            os.makedirs(os.path.join(self.maildir(user), sub))
+        for i in range(count):
+            with open(os.path.join(new, "1700000000.M%dP1.test" % i), "wb") as f:
+                f.write(b"From: a@example.org\r\nSubject: m%d\r\n\r\nbody\r\n" % i)
+        for root, dirs, files in os.walk(os.path.join(self.mail, user)):
+            for n in [root] + [os.path.join(root, x) for x in dirs + files]:
+                os.lchown(n, self.uid, self.gid)
+
+    def idle_worker_pss(self, user):
+        """PSS KiB of the worker of a session of user after LOGIN and a
+        NOOP (no SELECT)."""
+        before = self.worker_pids()
+        r = self.raw(user)
+        worker = self.session_worker(before)
+        self.assertTrue(r.cmd("n", "NOOP")[-1].startswith(b"n OK"))
+        with open("/proc/%d/smaps_rollup" % worker) as f:
+            pss = int(re.search(r"^Pss:\s+(\d+) kB", f.read(), re.M).group(1))
+        r.cmd("z", "LOGOUT")
+        return pss
+
+    def test_idle_session_memory_flat_in_inbox_size(self):
+        # issue 16: LOGIN used to open INBOX, so an idle session held
+        # about 0.1-0.2 KB per message (600+ KiB more at 5,000 messages)
+        self.fill_inbox("carol", 10)
+        self.fill_inbox("dave", 5000)
+        self.idle_worker_pss("carol")  # first logins: autocreate folders
+        self.idle_worker_pss("dave")
+        small = self.idle_worker_pss("carol")
+        large = self.idle_worker_pss("dave")
+        self.assertLess(abs(large - small), 100,
+                        "idle worker PSS %d KiB at 10 messages, %d at 5,000"
+                        % (small, large))
+        # nothing was read or indexed: the messages are still unnumbered
+        self.assertFalse(os.path.exists(os.path.join(self.maildir("dave"),
+                                                     "loft-uidlist")))
+        self.assertEqual(len(os.listdir(os.path.join(self.maildir("dave"), "new"))), 5000)
 
     def test_command_literals_bounded(self):
         r = self.raw("erin")

@@ -6,6 +6,7 @@
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -89,8 +90,14 @@ static int child_probe(enum probe p, int log_fd)
 	return 9;
 }
 
-static struct outcome run(enum sandbox_kind kind, enum probe p)
+/* prepared: the filter compiled by sandbox_prepare in the parent, as the
+ * mailstore dispatcher does for its workers. */
+static struct outcome run_with(enum sandbox_kind kind, enum probe p, bool prepared)
 {
+	struct sandbox_filter f;
+	const char *pe = NULL;
+	if (prepared)
+		assert_int_equal(sandbox_prepare(kind, &f, &pe), 0);
 	struct outcome o;
 	memset(&o, 0, sizeof(o));
 	int fds[2];
@@ -102,7 +109,8 @@ static struct outcome run(enum sandbox_kind kind, enum probe p)
 		/* As privdrop would: the filter needs NO_NEW_PRIVS without root. */
 		prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
 		const char *e = NULL;
-		if (sandbox_enter(kind, "test", fds[1], &e) < 0)
+		if ((prepared ? sandbox_enter_prepared(&f, "test", fds[1], &e)
+		              : sandbox_enter(kind, "test", fds[1], &e)) < 0)
 			_exit(100);
 		_exit(child_probe(p, fds[1]));
 	}
@@ -113,7 +121,14 @@ static struct outcome run(enum sandbox_kind kind, enum probe p)
 		n += (size_t)r;
 	close(fds[0]);
 	assert_int_equal(waitpid(pid, &o.status, 0), pid);
+	if (prepared)
+		sandbox_filter_free(&f);
 	return o;
+}
+
+static struct outcome run(enum sandbox_kind kind, enum probe p)
+{
+	return run_with(kind, p, false);
 }
 
 static void assert_exit0(struct outcome o)
@@ -188,6 +203,39 @@ static void test_fork_where_listed(void **state)
 	assert_exit0(run(SANDBOX_AUTH, PROBE_FORK));
 }
 
+/* What follows the "<3>test[pid]" prefix, or the whole log. */
+static const char *log_tail(const struct outcome *o)
+{
+	const char *p = strchr(o->log, ']');
+	return p != NULL ? p : o->log;
+}
+
+static void test_prepared_same_outcomes(void **state)
+{
+	(void)state;
+	static const enum probe probes[] = {PROBE_WORK, PROBE_EXEC, PROBE_UNLINK, PROBE_FORK,
+	                                    PROBE_STATUS};
+	for (size_t i = 0; i < sizeof(all_kinds) / sizeof(all_kinds[0]); i++)
+		for (size_t j = 0; j < sizeof(probes) / sizeof(probes[0]); j++) {
+			struct outcome a = run(all_kinds[i], probes[j]);
+			struct outcome b = run_with(all_kinds[i], probes[j], true);
+			assert_int_equal(a.status, b.status);
+			assert_string_equal(log_tail(&a), log_tail(&b));
+		}
+	/* the two that matter most for a mailstore worker, spelled out */
+	assert_killed(run_with(SANDBOX_MAILBOX, PROBE_EXEC, true), SYS_execve);
+	struct outcome o = run_with(SANDBOX_MAILBOX, PROBE_STATUS, true);
+	assert_exit0(o);
+	assert_non_null(strstr(o.log, "Seccomp:\t2"));
+	struct sandbox_filter f;
+	const char *e = NULL;
+	assert_int_equal(sandbox_prepare(SANDBOX_NONE, &f, &e), 0);
+	assert_int_equal(f.kind, SANDBOX_NONE);
+	assert_null(f.insns);
+	assert_int_equal(sandbox_prepare((enum sandbox_kind)99, &f, &e), -1);
+	assert_non_null(e);
+}
+
 static void test_names(void **state)
 {
 	(void)state;
@@ -213,9 +261,13 @@ int main(void)
 		return 77;
 	}
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_work_survives),     cmocka_unit_test(test_mode_is_filter),
-	    cmocka_unit_test(test_exec_only_auth),    cmocka_unit_test(test_login_changes_no_file),
-	    cmocka_unit_test(test_fork_where_listed), cmocka_unit_test(test_names),
+	    cmocka_unit_test(test_work_survives),
+	    cmocka_unit_test(test_mode_is_filter),
+	    cmocka_unit_test(test_exec_only_auth),
+	    cmocka_unit_test(test_login_changes_no_file),
+	    cmocka_unit_test(test_fork_where_listed),
+	    cmocka_unit_test(test_prepared_same_outcomes),
+	    cmocka_unit_test(test_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
