@@ -2,7 +2,7 @@
  * the shared QUEUE client (lib/ipc/queue-client.h), which encodes every
  * request and parses every answer. What is smtpd's own: the connection
  * opens at the first DATA and serves the session's later messages; a kept
- * one the server closed meanwhile is retried once on a fresh one; and the
+ * one the server closed meanwhile is retried once on a fresh one; the
  * client's results map to the session's (FAIL perm is the only 5xx); and an
  * answer to COMMIT lost with the connection is asked for again with STATUS
  * (docs/queue-protocol.md). */
