@@ -23,6 +23,13 @@ import subprocess
 import tempfile
 import time
 
+# smtplib's SMTP and LMTP name themselves in EHLO/LHLO with socket.getfqdn(),
+# which asks DNS for this machine's name when /etc/hosts lacks it (a fresh
+# debootstrap does): a packet to the machine's resolver per connection, and
+# seconds each when it does not answer. Tests never use that resolver, so
+# the harness answers with a fixed name instead.
+socket.getfqdn = lambda name="": "client.loft.test" if name in ("", "0.0.0.0") else name
+
 SOURCE_DIR = os.environ.get(
     "LOFT_SOURCE_DIR",
     os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..")))
