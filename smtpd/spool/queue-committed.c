@@ -76,34 +76,13 @@ bool queue_committed_scan(const char *p, size_t len, const char *id)
 static int journal_has(struct queue_store *qs, const char *name, const char *id,
                        const char **error_r)
 {
-	int fd = openat(qs->rootfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return errno == ENOENT ? 0 : jfail(qs, error_r, "open");
-	struct stat st;
 	char *p = NULL;
-	size_t got = 0;
-	int rc = -1;
+	size_t len = 0;
 	/* a journal is rotated at QUEUE_COMMITTED_ROTATE; allow one line over */
-	if (fstat(fd, &st) < 0 || st.st_size < 0 ||
-	    (uint64_t)st.st_size > QUEUE_COMMITTED_ROTATE + 4096)
-		goto out;
-	p = malloc((size_t)st.st_size + 1);
-	if (p == NULL)
-		goto out;
-	while (got < (size_t)st.st_size) {
-		ssize_t r = read(fd, p + got, (size_t)st.st_size - got);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		got += (size_t)r;
-	}
-	rc = queue_committed_scan(p, got, id) ? 1 : 0;
-out:
-	if (rc < 0)
-		jfail(qs, error_r, "read");
+	if (queue_store_read_file(qs->rootfd, name, QUEUE_COMMITTED_ROTATE + 4096, &p, &len) < 0)
+		return errno == ENOENT ? 0 : jfail(qs, error_r, "read");
+	int rc = queue_committed_scan(p, len, id) ? 1 : 0;
 	free(p);
-	close(fd);
 	return rc;
 }
 

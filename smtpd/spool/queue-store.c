@@ -277,9 +277,7 @@ static size_t read_more(int fd, char *p, size_t got, size_t want)
 	return got;
 }
 
-/* Read dir/name whole into a malloc'd buffer (*p_r, *len_r). 0, -1 with
- * errno (ENOENT when absent). */
-static int read_file(int dfd, const char *name, size_t max, char **p_r, size_t *len_r)
+int queue_store_read_file(int dfd, const char *name, size_t max, char **p_r, size_t *len_r)
 {
 	size_t len;
 	int fd = open_regular(dfd, name, max, &len);
@@ -320,7 +318,7 @@ static int load_state(struct queue_store *qs, struct queue_msg *m, const char **
 	char *p;
 	size_t len;
 	const char *e;
-	if (read_file(qs->dfd[QUEUE_DIR_STATE], m->id, QUEUE_STATE_MAX, &p, &len) < 0) {
+	if (queue_store_read_file(qs->dfd[QUEUE_DIR_STATE], m->id, QUEUE_STATE_MAX, &p, &len) < 0) {
 		if (errno == ENOENT)
 			return 0;
 		return fail(qs, error_r, "read state/%s: %s", m->id, strerror(errno));
@@ -420,7 +418,7 @@ int queue_store_load_body(struct queue_store *qs, struct queue_msg *m, enum queu
 		return 0;
 	if ((unsigned)d >= QUEUE_NDIRS || d == QUEUE_DIR_STATE)
 		return fail(qs, error_r, "bad queue folder");
-	if (read_file(qs->dfd[d], m->id, SIZE_MAX / 2, &p, &len) < 0)
+	if (queue_store_read_file(qs->dfd[d], m->id, SIZE_MAX / 2, &p, &len) < 0)
 		return fail(qs, error_r, "read %s/%s: %s", dir_names[d], m->id, strerror(errno));
 	/* Every checksum, the body's too: damage is found here, before a
 	 * byte of it is delivered. */

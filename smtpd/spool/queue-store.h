@@ -103,6 +103,11 @@ int queue_store_ids(struct queue_store *qs, enum queue_dir d, char ***ids_r, siz
                     const char **error_r);
 void queue_ids_free(char **ids, size_t n);
 
+/* Read dfd/name (a regular file of at most max bytes) whole into a malloc'd
+ * buffer (*p_r, *len_r). 0, or -1 with errno (ENOENT when absent, EFBIG
+ * when larger). For the spool's own files. */
+int queue_store_read_file(int dfd, const char *name, size_t max, char **p_r, size_t *len_r);
+
 /* Start-up recovery, run by the queue owner before anything else: empties
  * incoming/, removes temporary and orphaned state files, and moves every
  * message in active/, deferred/ or hold/ that does not decode (or whose state
